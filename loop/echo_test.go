@@ -63,3 +63,12 @@ func TestEchoRoundTrip(t *testing.T) {
 		nc.Close()
 	}
 }
+
+func stopEngine(t testing.TB, e *Engine) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := e.Stop(ctx); err != nil && err != ErrNotStarted {
+		t.Logf("Stop: %v", err)
+	}
+}

@@ -34,6 +34,10 @@ type Loop struct {
 	waker       *time.Timer // runtime timer that posts runTimers
 	timerPosted atomic.Bool
 	runTimersFn gnet.RunnableFunc
+	// timerRun is the clock reading of the current timer run and
+	// prevTimerRun of the one before; a timer fires in the first run
+	// that starts at or after its deadline.
+	timerRun, prevTimerRun int64
 
 	iov [2]iovec // writev scratch
 }

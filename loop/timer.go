@@ -58,7 +58,7 @@ func (t *Timer) ResetAt(deadline int64) {
 	} else {
 		l.timers.fix(t.idx - 1)
 	}
-	if l.timers.h[0] == t {
+	if l.timers.top() == t {
 		l.armTimer(deadline)
 	}
 }
@@ -78,76 +78,93 @@ func (t *Timer) Armed() bool { return t.idx != 0 }
 // Deadline returns the deadline t was last armed with.
 func (t *Timer) Deadline() int64 { return t.when }
 
-// timerHeap is a binary min-heap ordered by (when, seq).
+// timerHeap is a 4-ary min-heap ordered by (when, seq). Keys are kept
+// inline next to the pointer so sifting compares without touching the
+// timers themselves (the Go runtime's timer heap does the same).
 type timerHeap struct {
-	h []*Timer
+	h []heapEntry
 }
 
-func (h *timerHeap) less(i, j int) bool {
-	a, b := h.h[i], h.h[j]
+type heapEntry struct {
+	when int64
+	seq  uint64
+	t    *Timer
+}
+
+func (a *heapEntry) before(b *heapEntry) bool {
 	return a.when < b.when || (a.when == b.when && a.seq < b.seq)
 }
 
-func (h *timerHeap) swap(i, j int) {
-	h.h[i], h.h[j] = h.h[j], h.h[i]
-	h.h[i].idx = i + 1
-	h.h[j].idx = j + 1
-}
+func (h *timerHeap) top() *Timer { return h.h[0].t }
 
 func (h *timerHeap) up(i int) {
+	e := h.h[i]
 	for i > 0 {
-		p := (i - 1) / 2
-		if !h.less(i, p) {
-			return
+		p := (i - 1) / 4
+		if !e.before(&h.h[p]) {
+			break
 		}
-		h.swap(i, p)
+		h.h[i] = h.h[p]
+		h.h[i].t.idx = i + 1
 		i = p
 	}
+	h.h[i] = e
+	e.t.idx = i + 1
 }
 
 func (h *timerHeap) down(i int) bool {
 	start := i
 	n := len(h.h)
+	e := h.h[i]
 	for {
-		l := 2*i + 1
-		if l >= n {
+		c := 4*i + 1
+		if c >= n {
 			break
 		}
-		m := l
-		if r := l + 1; r < n && h.less(r, l) {
-			m = r
+		m := c
+		for j := c + 1; j < c+4 && j < n; j++ {
+			if h.h[j].before(&h.h[m]) {
+				m = j
+			}
 		}
-		if !h.less(m, i) {
+		if !h.h[m].before(&e) {
 			break
 		}
-		h.swap(i, m)
+		h.h[i] = h.h[m]
+		h.h[i].t.idx = i + 1
 		i = m
 	}
+	h.h[i] = e
+	e.t.idx = i + 1
 	return i > start
 }
 
 func (h *timerHeap) push(t *Timer) {
-	h.h = append(h.h, t)
-	t.idx = len(h.h)
+	h.h = append(h.h, heapEntry{t.when, t.seq, t})
 	h.up(len(h.h) - 1)
 }
 
+// fix restores order after the timer at i got a new key.
 func (h *timerHeap) fix(i int) {
+	t := h.h[i].t
+	h.h[i].when, h.h[i].seq = t.when, t.seq
 	if !h.down(i) {
 		h.up(i)
 	}
 }
 
 func (h *timerHeap) remove(i int) {
-	t := h.h[i]
+	t := h.h[i].t
 	last := len(h.h) - 1
 	if i != last {
-		h.swap(i, last)
+		h.h[i] = h.h[last]
 	}
-	h.h[last] = nil
+	h.h[last] = heapEntry{}
 	h.h = h.h[:last]
 	if i != last {
-		h.fix(i)
+		if !h.down(i) {
+			h.up(i)
+		}
 	}
 	t.idx = 0
 }
@@ -183,11 +200,12 @@ func (l *Loop) runTimers() {
 	l.armed = 0
 	l.begin(nil)
 	now := Now()
+	l.prevTimerRun, l.timerRun = l.timerRun, now
 	for len(l.timers.h) > 0 {
-		t := l.timers.h[0]
-		if t.when > now {
+		if l.timers.h[0].when > now {
 			break
 		}
+		t := l.timers.top()
 		l.timers.remove(0)
 		l.fire(t)
 	}
