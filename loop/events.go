@@ -78,7 +78,7 @@ func (h *gnetHandler) OnTraffic(gc gnet.Conn) gnet.Action {
 	}
 	l := c.l
 	l.begin(c)
-	if c.woken.Swap(false) {
+	if c.woken.Load() && c.woken.Swap(false) {
 		c.flags &^= fBlocked
 		c.markDirty() // settle flushes and owes OnWritable if due
 	}
