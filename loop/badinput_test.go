@@ -296,6 +296,7 @@ func TestUnconsumedInputIsBounded(t *testing.T) {
 func TestIdleTimeoutCloses(t *testing.T) {
 	rec := newRecordingHandler()
 	_, addr := startWith(t, Options{Loops: 1, IdleTimeout: 150 * time.Millisecond}, rec)
+	start := time.Now() // before the server can have seen the connection
 	idle, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -306,7 +307,6 @@ func TestIdleTimeoutCloses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	start := time.Now()
 	stopBusy := make(chan struct{})
 	go func() {
 		for {
