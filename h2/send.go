@@ -413,8 +413,11 @@ func (s *Session) prepareData(st *stream) (bool, error) {
 		s.wbuf = make([]byte, 0, need)
 	}
 	buf := s.wbuf[:cap(s.wbuf)]
-	var df DataFlags
-	n, err := st.dp.Read(s, st.id, buf[FrameHeaderLen+1:FrameHeaderLen+1+maxLen], &df)
+	// The flags live in the session: a local whose address goes to a
+	// callback would escape to the heap on every frame.
+	s.dataFlags = 0
+	n, err := st.dp.Read(s, st.id, buf[FrameHeaderLen+1:FrameHeaderLen+1+maxLen], &s.dataFlags)
+	df := s.dataFlags
 	switch {
 	case err == ErrDeferred || (err == nil && n == 0 && df&DataFlagEOF == 0):
 		// An empty read without EOF would spin; it pauses like ErrDeferred.

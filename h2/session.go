@@ -106,6 +106,7 @@ type Session struct {
 	wbuf       []byte
 	sframe     Frame
 	hdrbuf     []byte // encoded header block being sent
+	dataFlags  DataFlags
 	magicSent  bool
 
 	// Receiving.
