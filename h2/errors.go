@@ -157,7 +157,8 @@ func (c ErrorCode) String() string {
 // Error makes an ErrorCode usable as an errors.Is target:
 // errors.Is(err, h2.FlowControlError) is true when the session answered
 // a violation with a FLOW_CONTROL_ERROR.
-func (c ErrorCode) Error() string { return "h2: " + c.String() }
+// It returns the same text as String, so that fmt prints codes by name.
+func (c ErrorCode) Error() string { return c.String() }
 
 // ConnError is what MemRecv (and Send, for violations noticed while
 // sending) returns when the session ended the connection with GOAWAY. It

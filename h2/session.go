@@ -77,6 +77,7 @@ type Session struct {
 	streamPool        []*stream
 	closed            closedRing
 	nextStreamID      int32 // next stream ID we will use
+	lastLocalStreamID int32 // highest stream ID we opened (sent HEADERS or PUSH_PROMISE for)
 	lastRecvStreamID  int32 // highest stream ID the peer opened
 	nextPushID        int32 // server: next promised stream ID
 	numOutgoing       int

@@ -245,7 +245,8 @@ func (s *Session) isLocalStreamID(id int32) bool {
 // (RFC 9113, Section 5.1.1).
 func (s *Session) isIdle(id int32) bool {
 	if s.isLocalStreamID(id) {
-		return id >= s.nextStreamID
+		// Submitted but not yet sent is still idle.
+		return id > s.lastLocalStreamID
 	}
 	return id > s.lastRecvStreamID
 }
@@ -269,6 +270,7 @@ func (s *Session) newStream(id int32, state StreamState, userData any) *stream {
 	st.http.reset()
 	s.streams.put(st)
 	if s.isLocalStreamID(id) {
+		s.lastLocalStreamID = max(s.lastLocalStreamID, id)
 		if state != stateReservedLocal {
 			s.numOutgoing++
 		}
