@@ -79,6 +79,19 @@ func (s *Session) newItem(typ FrameType) (*outItem, error) {
 	return s.takeItem(typ), nil
 }
 
+// newAckItem takes an item for an answer the peer made us queue (an ACK,
+// a RST_STREAM): these are bounded by Options.MaxOutboundAck instead of
+// the application's queue limit. Past it the peer floods us.
+func (s *Session) newAckItem(typ FrameType) (*outItem, error) {
+	if s.numAckWait >= s.opt.MaxOutboundAck {
+		return nil, ErrFlooded
+	}
+	it := s.takeItem(typ)
+	it.peerInduced = true
+	s.numAckWait++
+	return it, nil
+}
+
 // takeItem is newItem without the limit, for the frame that ends the
 // session.
 func (s *Session) takeItem(typ FrameType) *outItem {

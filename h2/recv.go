@@ -122,11 +122,6 @@ func (s *Session) MemRecv(in []byte) (int, error) {
 			}
 			return total, err
 		}
-		if s.numAckWait > s.opt.MaxOutboundAck {
-			// RFC 9113, Section 10.5: a peer can make us queue answers
-			// faster than it reads them.
-			return total, s.connErrorLib(EnhanceYourCalm, ErrFlooded, "outbound_queue_flood")
-		}
 	}
 	return total, nil
 }
@@ -285,7 +280,7 @@ func (s *Session) streamError(streamID int32, code ErrorCode, rule string) error
 		return err
 	}
 	if err := s.queueRst(streamID, code, true); err != nil {
-		return s.connErrorLib(EnhanceYourCalm, ErrFlooded, "outbound_queue_full")
+		return s.connErrorLib(EnhanceYourCalm, ErrFlooded, "rst_stream_flood")
 	}
 	return nil
 }
@@ -302,13 +297,6 @@ func (s *Session) streamCodecError(streamID int32, err error) error {
 // usual one.
 func (s *Session) connErrorLib(code ErrorCode, lib Error, rule string) error {
 	return s.connError(code, lib, rule)
-}
-
-// markPeerInduced counts a queued answer to the peer against
-// Options.MaxOutboundAck.
-func (s *Session) markPeerInduced(it *outItem) {
-	it.peerInduced = true
-	s.numAckWait++
 }
 
 // spendResetToken takes a token from the stream reset bucket: a peer
@@ -513,13 +501,12 @@ func (s *Session) onPing(f *Frame, _ []byte) error {
 			// "Receivers of a PING frame that does not include an ACK
 			// flag MUST send a PING frame with the ACK flag set in
 			// response, with an identical frame payload."
-			it, err := s.newItem(FramePing)
+			it, err := s.newAckItem(FramePing)
 			if err != nil {
-				return s.connErrorLib(EnhanceYourCalm, ErrFlooded, "outbound_queue_full")
+				return s.connErrorLib(EnhanceYourCalm, ErrFlooded, "ping_ack_flood")
 			}
 			it.flags = FlagAck
 			it.ping = f.OpaqueData
-			s.markPeerInduced(it)
 			s.queueCtrl(it)
 		}
 	}

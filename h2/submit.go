@@ -284,15 +284,21 @@ func (s *Session) queueRst(streamID int32, code ErrorCode, peerInduced bool) err
 		st.rstQueued = true
 		s.unschedule(st)
 	}
-	it, err := s.newItem(FrameRSTStream)
+	var it *outItem
+	var err error
+	if peerInduced {
+		it, err = s.newAckItem(FrameRSTStream)
+	} else {
+		it, err = s.newItem(FrameRSTStream)
+	}
 	if err != nil {
+		if st != nil {
+			st.rstQueued = false
+		}
 		return err
 	}
 	it.streamID = streamID
 	it.code = code
-	if peerInduced {
-		s.markPeerInduced(it)
-	}
 	s.queueCtrl(it)
 	return nil
 }
