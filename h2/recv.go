@@ -50,23 +50,33 @@ func (r *recvMachine) init(s *Session) {
 // MemRecv processes received bytes: it parses frames, calls the receiving
 // callbacks and queues the answers (SETTINGS and PING ACKs,
 // WINDOW_UPDATE, RST_STREAM, GOAWAY), which Send or MemSend then write.
-// It returns how many octets it consumed: all of in, unless it fails.
+// It returns how many octets it consumed: all of in, unless a callback
+// fails.
 //
-// Returns nil on success, or one of: a *ConnError — the peer broke a rule
+// Returns nil on success, or one of: a *StreamError — the peer broke a
+// rule of one stream, which was reset with RST_STREAM; the session goes
+// on (not fatal); a *ConnError — the peer broke a rule
 // and the session queued GOAWAY with ConnError.Code (errors.Is matches both
 // the library error, such as ErrProto, ErrFlowControl, ErrFlooded,
 // ErrBadClientMagic, and the HTTP/2 ErrorCode); ErrCallbackFailure — a
 // callback failed and the session is unusable.
 func (s *Session) MemRecv(in []byte) (int, error) {
+	s.streamErrPending = false
+	n, err := s.memRecv(in)
+	if err == nil && s.streamErrPending {
+		s.streamErrPending = false
+		return n, &s.streamErr
+	}
+	return n, err
+}
+
+func (s *Session) memRecv(in []byte) (int, error) {
 	total := len(in)
 	r := &s.r
 	for len(in) > 0 {
 		var err error
 		switch r.state {
 		case rsIgnoreAll:
-			if s.goaway&goawayTerminated != 0 && s.aob.kind == afNone && s.ctrl.empty() {
-				return total, nil
-			}
 			return total, nil
 		case rsMagic:
 			n := min(len(in), len(ClientMagic)-r.magicN)
@@ -281,6 +291,10 @@ func (s *Session) streamError(streamID int32, code ErrorCode, rule string) error
 	}
 	if err := s.queueRst(streamID, code, true); err != nil {
 		return s.connErrorLib(EnhanceYourCalm, ErrFlooded, "rst_stream_flood")
+	}
+	if !s.streamErrPending {
+		s.streamErrPending = true
+		s.streamErr = StreamError{StreamID: streamID, Lib: streamLibError(code, rule), Code: code, Rule: rule}
 	}
 	return nil
 }

@@ -111,9 +111,11 @@ type Session struct {
 	magicSent  bool
 
 	// Receiving.
-	r           recvMachine
-	rframe      Frame
-	settingsBuf [defaultMaxSettingsEntries + 8]SettingsEntry
+	r                recvMachine
+	streamErr        StreamError
+	streamErrPending bool
+	rframe           Frame
+	settingsBuf      [defaultMaxSettingsEntries + 8]SettingsEntry
 
 	enc hpackEncoder
 	dec hpackDecoder
