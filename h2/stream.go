@@ -319,17 +319,19 @@ func (s *Session) closeStream(st *stream, code ErrorCode, how closeHow) error {
 		s.freeItem(st.trailer)
 		st.trailer = nil
 	}
-	s.streams.remove(st.id)
-	s.closed.add(st.id, how)
 	if how == closedNormally {
 		s.resetTokenEarn()
 	}
+	// The callback runs while the stream can still be looked up, so
+	// GetStreamUserData works in it, as in nghttp2.
 	var err error
 	if s.cb.OnStreamClose != nil {
 		if e := s.cb.OnStreamClose(s, st.id, code); e != nil {
 			err = ErrCallbackFailure
 		}
 	}
+	s.streams.remove(st.id)
+	s.closed.add(st.id, how)
 	st.clear()
 	s.streamPool = append(s.streamPool, st)
 	return err
