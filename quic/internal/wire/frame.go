@@ -177,10 +177,11 @@ type Frame struct {
 
 	// ACK: ranges, largest first, appended into AckRanges[:0] and bounded
 	// by cap(AckRanges) (or MaxAckRanges when it is 0).
-	AckRanges []AckRange
-	AckDelay  uint64 // raw, before scaling by the ack_delay_exponent
-	HasECN    bool
-	ECN       ECNCounts
+	AckRanges        []AckRange
+	AckRangesDropped int    // ranges validated but past the bound
+	AckDelay         uint64 // raw, before scaling by the ack_delay_exponent
+	HasECN           bool
+	ECN              ECNCounts
 
 	// RESET_STREAM, STOP_SENDING, CONNECTION_CLOSE.
 	ErrorCode uint64
