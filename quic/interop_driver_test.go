@@ -24,12 +24,12 @@ type udpSide struct {
 	server bool
 	buf    []byte
 
-	streams  map[int64]*appStream
-	pending  []int64 // streams with output queued
-	onData   func(id int64, data []byte, fin bool)
-	onOpen   func(id int64)
-	readErr  error
-	expErr   error
+	streams   map[int64]*appStream
+	pending   []int64 // streams with output queued
+	onData    func(id int64, data []byte, fin bool)
+	onOpen    func(id int64)
+	readErr   error
+	expErr    error
 	datagrams int
 }
 

@@ -70,7 +70,9 @@ type bulkReader struct {
 	pos     int
 }
 
-func newBulkReader(n int) *bulkReader { return &bulkReader{left: n, buf: make([]byte, chunkSize), pos: chunkSize} }
+func newBulkReader(n int) *bulkReader {
+	return &bulkReader{left: n, buf: make([]byte, chunkSize), pos: chunkSize}
+}
 
 func (r *bulkReader) Read(p []byte) (int, error) {
 	if r.left == 0 {
