@@ -433,11 +433,13 @@ func (p *TransportParams) parseParam(id uint64, val []byte, fromServer bool) err
 	return err
 }
 
-// millis converts a millisecond count to a Duration, saturating instead
-// of overflowing for values past 292 years.
+// millis converts a millisecond count to a Duration, saturating at the
+// largest whole number of milliseconds a Duration holds (about 292 years)
+// instead of overflowing, so that the value re-encodes to itself.
 func millis(v uint64) time.Duration {
-	if v > uint64(math.MaxInt64/int64(time.Millisecond)) {
-		return time.Duration(math.MaxInt64)
+	const maxMillis = math.MaxInt64 / int64(time.Millisecond)
+	if v > uint64(maxMillis) {
+		return time.Duration(maxMillis) * time.Millisecond
 	}
 	return time.Duration(v) * time.Millisecond
 }
