@@ -87,6 +87,7 @@ type Conn struct {
 	spaces [numSpaces]pnSpace
 
 	state              connState
+	inCall             bool // inside ReadPkt, a write or HandleExpiry (callbacks may run)
 	handshakeCompleted bool
 	handshakeConfirmed bool
 	needHandshakeDone  bool

@@ -39,14 +39,20 @@ func (c *Conn) violation(code, frameType uint64, rule string, err Error) error {
 // The datagram is kept, and while closing, WritePkt returns it again in
 // answer to the peer's packets, at a decreasing rate.
 //
+// It must not be called from inside a callback. It invokes no callback
+// itself, so ErrCallbackFailure cannot occur.
+//
 // Returns the datagram length, or one of: ErrNoBuf — the buffer is too
 // small; ErrInvalidState — the connection is already closing, draining
-// or closed; ErrPktNumExhausted — no packet number is left.
+// or closed, or the call came from inside a callback;
+// ErrPktNumExhausted — no packet number is left.
 func (c *Conn) WriteConnectionClose(path *Path, pi *PktInfo, dest []byte, ccerr *CCErr, ts Tstamp) (int, error) {
 	if ccerr == nil || ccerr.Type != CCErrTypeTransport && ccerr.Type != CCErrTypeApplication {
 		return 0, nil
 	}
-	if c.state >= stateClosing {
+	// "This function must not be called from inside the callback
+	// functions": the connection is mid-update there.
+	if c.state >= stateClosing || c.inCall {
 		return 0, ErrInvalidState
 	}
 	c.pend.active = false

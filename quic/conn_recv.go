@@ -43,6 +43,8 @@ func (c *Conn) ReadPkt(path *Path, pi *PktInfo, pkt []byte, ts Tstamp) error {
 	if c.localErr != nil {
 		return c.localErr
 	}
+	c.inCall = true
+	defer func() { c.inCall = false }()
 	if !c.addrValidated {
 		c.bytesRecv += uint64(len(pkt))
 	}

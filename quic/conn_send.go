@@ -75,6 +75,8 @@ func (c *Conn) write(path *Path, pi *PktInfo, dest []byte, flags WriteStreamFlag
 	if pi != nil {
 		*pi = PktInfo{}
 	}
+	c.inCall = true
+	defer func() { c.inCall = false }()
 	var s *stream
 	if streamID >= 0 {
 		s = c.streams[streamID]

@@ -78,6 +78,8 @@ func (c *Conn) HandleExpiry(ts Tstamp) error {
 	case stateClosed:
 		return nil
 	}
+	c.inCall = true
+	defer func() { c.inCall = false }()
 	if ts >= c.idleDeadline() {
 		c.closeSilently(&CCErr{Type: CCErrTypeIdleClose})
 		return ErrIdleClose
