@@ -22,10 +22,17 @@ type openedPkt struct {
 // Conn that would receive it (by copy, leaving that Conn untouched).
 func openDatagram(t *testing.T, rcv *Conn, b []byte) []openedPkt {
 	t.Helper()
+	return openDatagramDCIDLen(t, rcv, b, len(rcv.scid))
+}
+
+// openDatagramDCIDLen is openDatagram for short headers whose
+// Destination Connection ID has dcidLen bytes.
+func openDatagramDCIDLen(t *testing.T, rcv *Conn, b []byte, dcidLen int) []openedPkt {
+	t.Helper()
 	b = append([]byte(nil), b...)
 	var out []openedPkt
 	for len(b) > 0 {
-		hdr, err := wire.ParseHeader(b, len(rcv.scid))
+		hdr, err := wire.ParseHeader(b, dcidLen)
 		if err != nil {
 			t.Fatalf("datagram does not parse: %v", err)
 		}
