@@ -131,46 +131,55 @@ func StreamFrameOverhead(id int64, off uint64, dataLen int, withLen bool) int {
 	return n
 }
 
-// AppendMaxData appends MAX_DATA (RFC 9000, Section 19.9).
-func AppendMaxData(b []byte, max uint64) []byte {
-	return AppendVarint(append(b, byte(FrameMaxData)), max)
+// appendTypeVarint appends a one-byte frame type and one varint, the
+// shape of MAX_DATA, MAX_STREAMS, DATA_BLOCKED and STREAMS_BLOCKED.
+func appendTypeVarint(b []byte, t FrameType, v uint64) []byte {
+	return AppendVarint(append(b, byte(t)), v)
 }
+
+// appendTypeStreamVarint appends a frame type, a stream ID and one varint,
+// the shape of MAX_STREAM_DATA and STREAM_DATA_BLOCKED.
+func appendTypeStreamVarint(b []byte, t FrameType, id int64, v uint64) []byte {
+	return AppendVarint(AppendVarint(append(b, byte(t)), uint64(id)), v)
+}
+
+// pick returns bidi when isBidi, else uni: the frame types of MAX_STREAMS
+// and STREAMS_BLOCKED come in pairs.
+func pick(isBidi bool, bidi, uni FrameType) FrameType {
+	if isBidi {
+		return bidi
+	}
+	return uni
+}
+
+// AppendMaxData appends MAX_DATA (RFC 9000, Section 19.9).
+func AppendMaxData(b []byte, max uint64) []byte { return appendTypeVarint(b, FrameMaxData, max) }
 
 // AppendMaxStreamData appends MAX_STREAM_DATA (RFC 9000, Section 19.10).
 func AppendMaxStreamData(b []byte, id int64, max uint64) []byte {
-	b = AppendVarint(append(b, byte(FrameMaxStreamData)), uint64(id))
-	return AppendVarint(b, max)
+	return appendTypeStreamVarint(b, FrameMaxStreamData, id, max)
 }
 
 // AppendMaxStreams appends MAX_STREAMS (RFC 9000, Section 19.11), type
 // 0x12 for bidirectional streams and 0x13 for unidirectional ones.
 func AppendMaxStreams(b []byte, bidi bool, max uint64) []byte {
-	t := FrameMaxStreamsUni
-	if bidi {
-		t = FrameMaxStreamsBidi
-	}
-	return AppendVarint(append(b, byte(t)), max)
+	return appendTypeVarint(b, pick(bidi, FrameMaxStreamsBidi, FrameMaxStreamsUni), max)
 }
 
 // AppendDataBlocked appends DATA_BLOCKED (RFC 9000, Section 19.12).
 func AppendDataBlocked(b []byte, max uint64) []byte {
-	return AppendVarint(append(b, byte(FrameDataBlocked)), max)
+	return appendTypeVarint(b, FrameDataBlocked, max)
 }
 
 // AppendStreamDataBlocked appends STREAM_DATA_BLOCKED (RFC 9000,
 // Section 19.13).
 func AppendStreamDataBlocked(b []byte, id int64, max uint64) []byte {
-	b = AppendVarint(append(b, byte(FrameStreamDataBlocked)), uint64(id))
-	return AppendVarint(b, max)
+	return appendTypeStreamVarint(b, FrameStreamDataBlocked, id, max)
 }
 
 // AppendStreamsBlocked appends STREAMS_BLOCKED (RFC 9000, Section 19.14).
 func AppendStreamsBlocked(b []byte, bidi bool, max uint64) []byte {
-	t := FrameStreamsBlockedUni
-	if bidi {
-		t = FrameStreamsBlockedBidi
-	}
-	return AppendVarint(append(b, byte(t)), max)
+	return appendTypeVarint(b, pick(bidi, FrameStreamsBlockedBidi, FrameStreamsBlockedUni), max)
 }
 
 // AppendNewConnectionID appends NEW_CONNECTION_ID (RFC 9000,
@@ -187,7 +196,7 @@ func AppendNewConnectionID(b []byte, seq, retirePriorTo uint64, cid []byte, toke
 // AppendRetireConnectionID appends RETIRE_CONNECTION_ID (RFC 9000,
 // Section 19.16).
 func AppendRetireConnectionID(b []byte, seq uint64) []byte {
-	return AppendVarint(append(b, byte(FrameRetireConnectionID)), seq)
+	return appendTypeVarint(b, FrameRetireConnectionID, seq)
 }
 
 // AppendPathChallenge appends PATH_CHALLENGE (RFC 9000, Section 19.17).
