@@ -17,8 +17,7 @@ func fuzzKeys(t testing.TB) []Keys {
 		ks = append(ks, suiteKeys(t, wire.Version1, suite))
 	}
 	// RFC 9001, Appendix A.5.
-	k, err := NewKeys(wire.Version1, uint16(ChaCha20Poly1305SHA256),
-		unhex(t, "9ac312a7f877468ebe69422748ad00a15443f18203a07d6060f688f30f21632b"))
+	k, err := NewKeys(wire.Version1, uint16(ChaCha20Poly1305SHA256), rfcChaChaSecret)
 	if err != nil {
 		t.Fatal(err)
 	}
