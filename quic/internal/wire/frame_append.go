@@ -74,10 +74,15 @@ func AppendStopSending(b []byte, id int64, code uint64) []byte {
 
 // AppendCryptoFrame appends CRYPTO (RFC 9000, Section 19.6).
 func AppendCryptoFrame(b []byte, off uint64, data []byte) []byte {
+	return append(AppendCryptoFrameHeader(b, off, len(data)), data...)
+}
+
+// AppendCryptoFrameHeader appends a CRYPTO frame without its data; the
+// caller appends dataLen bytes next.
+func AppendCryptoFrameHeader(b []byte, off uint64, dataLen int) []byte {
 	b = append(b, byte(FrameCrypto))
 	b = AppendVarint(b, off)
-	b = AppendVarint(b, uint64(len(data)))
-	return append(b, data...)
+	return AppendVarint(b, uint64(dataLen))
 }
 
 // CryptoFrameOverhead returns the bytes a CRYPTO frame adds to dataLen
@@ -97,6 +102,16 @@ func AppendNewToken(b []byte, token []byte) []byte {
 // OFF bit is set when off is not 0; the LEN bit when withLen is set (a
 // frame without it runs to the end of the packet, so it must be last).
 func AppendStreamFrame(b []byte, id int64, off uint64, data []byte, fin, withLen bool) []byte {
+	b = AppendStreamFrameHeader(b, id, off, len(data), fin, withLen)
+	return append(b, data...)
+}
+
+// AppendStreamFrameHeader appends everything of a STREAM frame but its
+// data: the type with its OFF, LEN and FIN bits, the stream ID, the
+// offset when not 0 and, when withLen is set, dataLen as the Length. The
+// caller appends dataLen bytes of data next, for example from two pieces
+// of a ring buffer.
+func AppendStreamFrameHeader(b []byte, id int64, off uint64, dataLen int, fin, withLen bool) []byte {
 	t := byte(FrameStream)
 	if off != 0 {
 		t |= streamFlagOff
@@ -113,9 +128,9 @@ func AppendStreamFrame(b []byte, id int64, off uint64, data []byte, fin, withLen
 		b = AppendVarint(b, off)
 	}
 	if withLen {
-		b = AppendVarint(b, uint64(len(data)))
+		b = AppendVarint(b, uint64(dataLen))
 	}
-	return append(b, data...)
+	return b
 }
 
 // StreamFrameOverhead returns the bytes AppendStreamFrame adds to dataLen
