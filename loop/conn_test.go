@@ -156,3 +156,63 @@ func TestStopBeforeStart(t *testing.T) {
 	}
 	l.Close()
 }
+
+// TestNoReusePortSingleAcceptor: with NoReusePort one acceptor hands
+// connections to the loops; port 0 still works, and Dial refuses the
+// round-robin balancer that gnet cannot share with its acceptor.
+func TestNoReusePortSingleAcceptor(t *testing.T) {
+	e, addr := startEcho(t, Options{Loops: 2, NoReusePort: true})
+	for i := 0; i < 4; i++ {
+		checkEcho(t, addr, 3)
+	}
+	h := newPingClient()
+	if err := e.Dial(context.Background(), addr, h, "no reuseport"); err != nil {
+		t.Fatal(err)
+	}
+	h.wantEcho(t, "no reuseport")
+
+	rr, err := NewEngine(Options{Loops: 2, NoReusePort: true, LoadBalancing: RoundRobin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rr.Listen("127.0.0.1:0", echoHandler{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := rr.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer stopEngine(t, rr)
+	if err := rr.Dial(context.Background(), addr, h, "x"); err != ErrUnsafeBalancing {
+		t.Fatalf("Dial with RoundRobin and NoReusePort returned %v, want ErrUnsafeBalancing", err)
+	}
+}
+
+// TestLoopDialLandsOnThatLoop: Loop.Dial puts the connection on the loop
+// it was called on.
+func TestLoopDialLandsOnThatLoop(t *testing.T) {
+	e, addr := startEcho(t, Options{Loops: 2})
+	for i := 0; i < 4; i++ { // make sure both loops have been seen
+		checkEcho(t, addr, 1)
+	}
+	for _, l := range e.Loops() {
+		h := &loopCheckClient{pingClient: newPingClient(), want: l}
+		if err := l.Dial(context.Background(), addr, h, "on loop"); err != nil {
+			t.Fatal(err)
+		}
+		h.wantEcho(t, "on loop")
+		if !h.sameLoop.Load() {
+			t.Fatalf("Loop(%d).Dial opened its connection on another loop", l.Index())
+		}
+	}
+}
+
+type loopCheckClient struct {
+	*pingClient
+	want     *Loop
+	sameLoop atomic.Bool
+}
+
+func (h *loopCheckClient) OnOpen(c *Conn) {
+	h.sameLoop.Store(c.Loop() == h.want)
+	h.pingClient.OnOpen(c)
+}
