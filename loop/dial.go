@@ -25,8 +25,11 @@ func (e *Engine) Dial(ctx context.Context, addr string, h Handler, userCtx any) 
 // without crossing goroutines. Safe to call from any goroutine.
 //
 // Returns nil once the dial is under way, or one of: ErrStopped — Stop has
-// begun.
+// begun; ErrNotTCPLoop — l is a UDP socket's loop.
 func (l *Loop) Dial(ctx context.Context, addr string, h Handler, userCtx any) error {
+	if l.udp != nil {
+		return ErrNotTCPLoop
+	}
 	return l.e.dialOn(ctx, l, addr, h, userCtx)
 }
 
