@@ -10,7 +10,6 @@ import (
 // than UDPConfig.MaxDatagram.
 var ErrInvalidDatagram = errors.New("loop: datagram longer than MaxDatagram")
 
-
 // UDPHandler receives one UDP socket's events. Each socket of a listener
 // has its own loop goroutine (see UDPSocket); the methods of one socket
 // run on it one at a time. Sends made during a method are batched and go
