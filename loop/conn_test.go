@@ -216,3 +216,63 @@ func (h *loopCheckClient) OnOpen(c *Conn) {
 	h.sameLoop.Store(c.Loop() == h.want)
 	h.pingClient.OnOpen(c)
 }
+
+// lingerHandler floods until blocked, then closes gracefully.
+type lingerHandler struct {
+	*recordingHandler
+	chunk []byte
+}
+
+func (h lingerHandler) OnOpen(c *Conn) {
+	for {
+		if _, err := c.Write(h.chunk); err == ErrWouldBlock {
+			c.Close()
+			return
+		}
+	}
+}
+
+// TestCloseLingerDropsBlockedOutput: Close on a connection whose peer does
+// not read gives up after CloseLinger and reports ErrLingerTimeout.
+func TestCloseLingerDropsBlockedOutput(t *testing.T) {
+	rec := newRecordingHandler()
+	e, addr := startWith(t, Options{Loops: 1, CloseLinger: 100 * time.Millisecond},
+		lingerHandler{rec, make([]byte, 64<<10)})
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	select {
+	case err := <-rec.closes:
+		if err != ErrLingerTimeout {
+			t.Fatalf("OnClose got %v, want ErrLingerTimeout", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("graceful close of a blocked connection never finished")
+	}
+	waitFor(t, "no open connections", func() bool { return e.Conns() == 0 })
+}
+
+// TestListenIPv6Loopback: a tcp6 listener on port 0 works where ::1
+// exists.
+func TestListenIPv6Loopback(t *testing.T) {
+	if l, err := net.Listen("tcp6", "[::1]:0"); err != nil {
+		t.Skipf("no IPv6 loopback here: %v", err)
+	} else {
+		l.Close()
+	}
+	e, err := NewEngine(Options{Loops: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := e.Listen("tcp6://[::1]:0", echoHandler{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer stopEngine(t, e)
+	checkEcho(t, ln.Addr().String(), 2)
+}
