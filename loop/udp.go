@@ -52,6 +52,9 @@ type Datagram struct {
 
 // UDPConfig configures a UDP listener; zero fields take the defaults.
 type UDPConfig struct {
+	// Sockets is the number of SO_REUSEPORT sockets (and loops); 0 means
+	// Options.Loops. A QUIC client usually wants 1.
+	Sockets int
 	// Batch is the number of datagrams per recvmmsg and sendmmsg call.
 	// Default 32.
 	Batch int

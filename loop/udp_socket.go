@@ -113,7 +113,11 @@ func (e *Engine) ListenUDP(addr string, h UDPHandler, cfg UDPConfig) (*UDPListen
 	}
 	ul := &UDPListener{e: e, addr: ap, h: h, cfg: cfg.withDefaults()}
 	ul.v6 = network == "udp6" || !ap.Addr().Unmap().Is4()
-	for i := 0; i < e.opts.Loops; i++ {
+	n := ul.cfg.Sockets
+	if n <= 0 {
+		n = e.opts.Loops
+	}
+	for i := 0; i < n; i++ {
 		s, err := ul.openSocket(i)
 		if err != nil {
 			for _, s := range ul.sockets {

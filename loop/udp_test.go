@@ -102,7 +102,10 @@ func (u *udpClient) recv(t *testing.T) ([]byte, uint8) {
 // reply leaves with the codepoint the handler asked for.
 func TestUDPEchoCarriesECNAndLocalAddress(t *testing.T) {
 	h := &udpEcho{}
-	_, ul := startUDP(t, Options{Loops: 1}, h, UDPConfig{})
+	_, ul := startUDP(t, Options{Loops: 4}, h, UDPConfig{Sockets: 1})
+	if n := len(ul.Sockets()); n != 1 {
+		t.Fatalf("UDPConfig.Sockets 1 gave %d sockets", n)
+	}
 	cl := newUDPClient(t)
 	for _, tc := range []struct{ sendECN, replyECN uint8 }{{0, 0}, {2, 1}, {1, 2}, {3, 3}} {
 		msg := []byte{tc.replyECN, 'h', 'i'}
