@@ -22,22 +22,25 @@ func (echoHandler) OnData(c *Conn, in []byte) int {
 
 func startEcho(t testing.TB, opts Options) (*Engine, string) {
 	t.Helper()
+	return startWith(t, opts, echoHandler{})
+}
+
+// startWith starts an engine with one listener on a free port served by h;
+// the test's cleanup stops it.
+func startWith(t testing.TB, opts Options, h Handler) (*Engine, string) {
+	t.Helper()
 	e, err := NewEngine(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := e.Listen("tcp://127.0.0.1:0", echoHandler{})
+	ln, err := e.Listen("tcp://127.0.0.1:0", h)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := e.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		e.Stop(ctx)
-	})
+	t.Cleanup(func() { stopEngine(t, e) })
 	return e, ln.Addr().String()
 }
 
