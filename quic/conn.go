@@ -200,7 +200,7 @@ func NewClientConn(cfg *Config, path *Path, ts Tstamp) (*Conn, error) {
 	c.odcid = append([]byte(nil), c.dcid...)
 	c.token = append([]byte(nil), c.settings.Token...)
 	c.installInitialKeys(c.dcid)
-	c.tls = tls.QUICClient(&tls.QUICConfig{TLSConfig: cfg.TLS})
+	c.tls = tls.QUICClient(&tls.QUICConfig{TLSConfig: tls13(cfg.TLS)})
 	c.tls.SetTransportParameters(c.localParamsBytes())
 	if err := c.startTLS(); err != nil {
 		return nil, err
@@ -242,7 +242,7 @@ func NewServerConn(cfg *Config, path *Path, initial []byte, ts Tstamp) (*Conn, e
 		return nil, ErrNoMem
 	}
 	c.installInitialKeys(c.odcid)
-	c.tls = tls.QUICServer(&tls.QUICConfig{TLSConfig: cfg.TLS})
+	c.tls = tls.QUICServer(&tls.QUICConfig{TLSConfig: tls13(cfg.TLS)})
 	c.tls.SetTransportParameters(c.localParamsBytes())
 	if err := c.startTLS(); err != nil {
 		return nil, err
@@ -278,6 +278,17 @@ func newConn(cfg *Config, server bool, ts Tstamp) *Conn {
 	c.closeDeadline = TstampMax
 	// RFC 9000, Section 8.1: a client's address is validated by design.
 	c.addrValidated = !server
+	return c
+}
+
+// tls13 returns conf with MinVersion raised to TLS 1.3, which QUIC
+// requires (RFC 9001, Section 4.2); crypto/tls refuses to start otherwise.
+func tls13(conf *tls.Config) *tls.Config {
+	if conf.MinVersion >= tls.VersionTLS13 {
+		return conf
+	}
+	c := conf.Clone()
+	c.MinVersion = tls.VersionTLS13
 	return c
 }
 

@@ -248,3 +248,13 @@ func (p *testPair) writeStream(from *Conn, id int64, data []byte, fin bool) {
 	}
 	p.t.Fatalf("writeStream did not finish")
 }
+
+// flushUntil exchanges single datagrams until cond holds.
+func (p *testPair) flushUntil(cond func() bool) {
+	for i := 0; i < 100 && !cond(); i++ {
+		n, err := p.client.WritePkt(nil, nil, p.buf, p.ts)
+		if err == nil && n > 0 {
+			p.deliver(true, p.buf[:n])
+		}
+	}
+}
