@@ -99,6 +99,7 @@ type Conn struct {
 	createdAt          Tstamp
 
 	rtt         RTTStats
+	stats       connStats
 	cc          CongestionController
 	inFlight    uint64
 	ptoCount    int

@@ -188,6 +188,7 @@ func (c *Conn) detectLoss(sid spaceID, ts Tstamp) {
 		if p.time+delay <= ts || sp.largestAcked >= p.pn+packetThreshold {
 			sp.sent.pkts[i] = nil
 			any = true
+			c.stats.lost++
 			if p.inFlight {
 				c.removeInFlight(sp, p)
 				lostBytes += p.size

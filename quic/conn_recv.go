@@ -174,6 +174,7 @@ func (c *Conn) readPacket(b []byte, first bool, ts Tstamp) (int, error) {
 	}
 	c.lastActivity = ts
 	c.ackElicitingSince = false
+	c.stats.recv++
 	if c.server && sid == spaceHandshake {
 		// RFC 9000, Section 8.1: a Handshake packet from the client
 		// validates its address. RFC 9001, Section 4.9.1: "a server MUST

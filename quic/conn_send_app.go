@@ -340,6 +340,7 @@ func (c *Conn) onPacketSent(b *pktBuilder, size uint64, ts Tstamp) {
 		return
 	}
 	sp.sent.pkts = append(sp.sent.pkts, p)
+	c.stats.sent++
 	sp.lastAckElicitingTime = ts
 	sp.ackElicitingInFlight++
 	c.inFlight += size

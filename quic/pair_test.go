@@ -258,3 +258,41 @@ func (p *testPair) flushUntil(cond func() bool) {
 		}
 	}
 }
+
+// settle exchanges datagrams and runs timers until neither side has
+// ack-eliciting packets in flight nor queued stream data.
+func (p *testPair) settle() {
+	p.t.Helper()
+	for i := 0; i < 500; i++ {
+		p.flush()
+		busy := false
+		for _, c := range []*Conn{p.client, p.server} {
+			if c == nil || c.state >= stateClosing {
+				continue
+			}
+			for sid := range c.spaces {
+				if c.spaces[sid].ackElicitingInFlight > 0 {
+					busy = true
+				}
+			}
+			if len(c.lostStreams) > 0 || len(c.ctrlStreams) > 0 {
+				busy = true
+			}
+		}
+		if !busy {
+			return
+		}
+		next := p.client.Expiry()
+		if p.server != nil && p.server.Expiry() < next {
+			next = p.server.Expiry()
+		}
+		if next != TstampMax && next > p.ts {
+			p.ts = next
+		}
+		p.client.HandleExpiry(p.ts)
+		if p.server != nil {
+			p.server.HandleExpiry(p.ts)
+		}
+	}
+	p.t.Fatalf("settle: still busy")
+}
