@@ -136,6 +136,9 @@ type Conn struct {
 	pend pendingPkt
 
 	path             Path
+	datagram         []byte // DATAGRAM payload of the WriteDatagram call in progress
+	hasDatagram      bool
+	datagramSent     bool
 	pathResponse     [8]byte
 	needPathResponse bool
 
