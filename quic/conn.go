@@ -240,12 +240,18 @@ func NewServerConn(cfg *Config, path *Path, initial []byte, ts Tstamp) (*Conn, e
 		return nil, err
 	}
 	c.odcid = append([]byte(nil), hdr.DstConnID...)
+	if c.settings.OriginalDCID != nil {
+		// After a Retry: the Initial is addressed to the Retry's SCID.
+		c.rscid = c.odcid
+		c.odcid = append([]byte(nil), c.settings.OriginalDCID...)
+		c.addrValidated = true
+	}
 	c.dcid = append([]byte(nil), hdr.SrcConnID...)
 	c.peerSCID = append([]byte(nil), hdr.SrcConnID...)
 	if _, err := io.ReadFull(c.settings.Rand, c.resetToken[:]); err != nil {
 		return nil, ErrNoMem
 	}
-	c.installInitialKeys(c.odcid)
+	c.installInitialKeys(hdr.DstConnID)
 	c.tls = tls.QUICServer(&tls.QUICConfig{TLSConfig: tls13(cfg.TLS)})
 	c.tls.SetTransportParameters(c.localParamsBytes())
 	if err := c.startTLS(); err != nil {
@@ -335,6 +341,17 @@ func (c *Conn) DCID() []byte { return c.dcid }
 // ODCID is the Destination Connection ID of the client's first Initial
 // (a server's router maps it to this Conn too until the client switches).
 func (c *Conn) ODCID() []byte { return c.odcid }
+
+// InitialDCID is the Destination Connection ID of the client Initial that
+// created a server Conn: ODCID, or after a Retry the Retry's Source
+// Connection ID. A router maps it to the Conn until the client switches
+// to SCID.
+func (c *Conn) InitialDCID() []byte {
+	if c.server && c.rscid != nil {
+		return c.rscid
+	}
+	return c.odcid
+}
 
 // Version is the negotiated QUIC version.
 func (c *Conn) Version() uint32 { return uint32(c.version) }

@@ -193,7 +193,7 @@ func (c *Conn) dcidMatches(h *wire.Header) bool {
 	if d == string(c.scid) {
 		return true
 	}
-	return c.server && h.Type == wire.PacketInitial && d == string(c.odcid)
+	return c.server && h.Type == wire.PacketInitial && (d == string(c.odcid) || d == string(c.rscid))
 }
 
 // readFrames dispatches the frames of a decrypted payload.

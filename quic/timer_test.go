@@ -215,3 +215,23 @@ func TestConnDatagrams(t *testing.T) {
 		t.Errorf("datagram over the peer's limit = %v, want ErrInvalidArgument", err)
 	}
 }
+
+func TestConnStatelessResetDrains(t *testing.T) {
+	p := establishedPair(t)
+	token := p.server.resetToken
+	d := make([]byte, 40)
+	for i := range d {
+		d[i] = byte(i * 31)
+	}
+	d[0] = 0x40 | d[0]&0x3f // short header form
+	copy(d[len(d)-16:], token[:])
+	if err := p.client.ReadPkt(nil, nil, d, p.ts); !errors.Is(err, ErrDraining) {
+		t.Fatalf("ReadPkt(stateless reset) = %v, want ErrDraining (RFC 9000, Section 10.3.1)", err)
+	}
+	// A datagram with another token is just dropped.
+	p2 := establishedPair(t)
+	d[len(d)-1] ^= 1
+	if err := p2.client.ReadPkt(nil, nil, d, p2.ts); err != nil || p2.client.InDrainingPeriod() {
+		t.Fatalf("a wrong token: %v, draining %v", err, p2.client.InDrainingPeriod())
+	}
+}
