@@ -56,12 +56,8 @@ func (c *Conn) writeShortPacket(d *dgram, s *stream, flags WriteStreamFlags, dat
 	if wantStream {
 		consumed, blocked = c.writeStreamData(d, s, flags, data)
 	}
-	if !continuing && sp.probes > 0 {
-		if !d.cur().sp.ackEliciting && d.room() >= 1 {
-			d.buf = wire.AppendPing(d.buf)
-			c.record(d, frameRec{kind: fkPing})
-		}
-		sp.probes--
+	if !continuing {
+		c.writeProbe(d, sp)
 	}
 	if d.payloadLen() == 0 {
 		c.dropPacket(d)
