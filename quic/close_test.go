@@ -20,14 +20,14 @@ type openedPkt struct {
 
 // openDatagram decrypts every packet of a datagram with the keys of the
 // Conn that would receive it (by copy, leaving that Conn untouched).
-func openDatagram(t *testing.T, rcv *Conn, b []byte) []openedPkt {
+func openDatagram(t testing.TB, rcv *Conn, b []byte) []openedPkt {
 	t.Helper()
 	return openDatagramDCIDLen(t, rcv, b, len(rcv.scid))
 }
 
 // openDatagramDCIDLen is openDatagram for short headers whose
 // Destination Connection ID has dcidLen bytes.
-func openDatagramDCIDLen(t *testing.T, rcv *Conn, b []byte, dcidLen int) []openedPkt {
+func openDatagramDCIDLen(t testing.TB, rcv *Conn, b []byte, dcidLen int) []openedPkt {
 	t.Helper()
 	b = append([]byte(nil), b...)
 	var out []openedPkt

@@ -125,6 +125,13 @@ type Settings struct {
 	// Token is sent by a client in its Initial packets (from NEW_TOKEN or
 	// Retry of an earlier connection).
 	Token []byte
+	// OriginalDCID is set by a server that sent a Retry: the Destination
+	// Connection ID of the client's first Initial, before the Retry. The
+	// server then advertises it as original_destination_connection_id and
+	// the Retry's Source Connection ID (the DCID of the new Initial) as
+	// retry_source_connection_id (RFC 9000, Section 7.3). The server has
+	// validated the client's address by then (Section 8.1.2).
+	OriginalDCID []byte
 	// Version is the QUIC version a client starts with, default 1.
 	Version uint32
 }

@@ -99,6 +99,7 @@ type Conn struct {
 	createdAt          Tstamp
 
 	rtt         RTTStats
+	stats       connStats
 	cc          CongestionController
 	inFlight    uint64
 	ptoCount    int
@@ -135,6 +136,9 @@ type Conn struct {
 	pend pendingPkt
 
 	path             Path
+	datagram         []byte // DATAGRAM payload of the WriteDatagram call in progress
+	hasDatagram      bool
+	datagramSent     bool
 	pathResponse     [8]byte
 	needPathResponse bool
 
@@ -200,7 +204,7 @@ func NewClientConn(cfg *Config, path *Path, ts Tstamp) (*Conn, error) {
 	c.odcid = append([]byte(nil), c.dcid...)
 	c.token = append([]byte(nil), c.settings.Token...)
 	c.installInitialKeys(c.dcid)
-	c.tls = tls.QUICClient(&tls.QUICConfig{TLSConfig: cfg.TLS})
+	c.tls = tls.QUICClient(&tls.QUICConfig{TLSConfig: tls13(cfg.TLS)})
 	c.tls.SetTransportParameters(c.localParamsBytes())
 	if err := c.startTLS(); err != nil {
 		return nil, err
@@ -236,13 +240,19 @@ func NewServerConn(cfg *Config, path *Path, initial []byte, ts Tstamp) (*Conn, e
 		return nil, err
 	}
 	c.odcid = append([]byte(nil), hdr.DstConnID...)
+	if c.settings.OriginalDCID != nil {
+		// After a Retry: the Initial is addressed to the Retry's SCID.
+		c.rscid = c.odcid
+		c.odcid = append([]byte(nil), c.settings.OriginalDCID...)
+		c.addrValidated = true
+	}
 	c.dcid = append([]byte(nil), hdr.SrcConnID...)
 	c.peerSCID = append([]byte(nil), hdr.SrcConnID...)
 	if _, err := io.ReadFull(c.settings.Rand, c.resetToken[:]); err != nil {
 		return nil, ErrNoMem
 	}
-	c.installInitialKeys(c.odcid)
-	c.tls = tls.QUICServer(&tls.QUICConfig{TLSConfig: cfg.TLS})
+	c.installInitialKeys(hdr.DstConnID)
+	c.tls = tls.QUICServer(&tls.QUICConfig{TLSConfig: tls13(cfg.TLS)})
 	c.tls.SetTransportParameters(c.localParamsBytes())
 	if err := c.startTLS(); err != nil {
 		return nil, err
@@ -278,6 +288,17 @@ func newConn(cfg *Config, server bool, ts Tstamp) *Conn {
 	c.closeDeadline = TstampMax
 	// RFC 9000, Section 8.1: a client's address is validated by design.
 	c.addrValidated = !server
+	return c
+}
+
+// tls13 returns conf with MinVersion raised to TLS 1.3, which QUIC
+// requires (RFC 9001, Section 4.2); crypto/tls refuses to start otherwise.
+func tls13(conf *tls.Config) *tls.Config {
+	if conf.MinVersion >= tls.VersionTLS13 {
+		return conf
+	}
+	c := conf.Clone()
+	c.MinVersion = tls.VersionTLS13
 	return c
 }
 
@@ -320,6 +341,17 @@ func (c *Conn) DCID() []byte { return c.dcid }
 // ODCID is the Destination Connection ID of the client's first Initial
 // (a server's router maps it to this Conn too until the client switches).
 func (c *Conn) ODCID() []byte { return c.odcid }
+
+// InitialDCID is the Destination Connection ID of the client Initial that
+// created a server Conn: ODCID, or after a Retry the Retry's Source
+// Connection ID. A router maps it to the Conn until the client switches
+// to SCID.
+func (c *Conn) InitialDCID() []byte {
+	if c.server && c.rscid != nil {
+		return c.rscid
+	}
+	return c.odcid
+}
 
 // Version is the negotiated QUIC version.
 func (c *Conn) Version() uint32 { return uint32(c.version) }

@@ -188,6 +188,7 @@ func (c *Conn) detectLoss(sid spaceID, ts Tstamp) {
 		if p.time+delay <= ts || sp.largestAcked >= p.pn+packetThreshold {
 			sp.sent.pkts[i] = nil
 			any = true
+			c.stats.lost++
 			if p.inFlight {
 				c.removeInFlight(sp, p)
 				lostBytes += p.size
@@ -283,14 +284,7 @@ func (c *Conn) discardSpace(sid spaceID) {
 	}
 	sp.discarded = true
 	sp.hasSend, sp.hasRecv = false, false
-	for _, p := range sp.sent.pkts {
-		if p.inFlight {
-			c.removeInFlight(sp, p)
-			c.cc.OnPacketDiscarded(p.size)
-		}
-		sp.sent.put(p)
-	}
-	sp.sent.pkts = sp.sent.pkts[:0]
+	c.forgetSent(sp)
 	sp.sent.pool = nil
 	sp.crypto.reset()
 	sp.crypto.ring = nil
@@ -300,6 +294,20 @@ func (c *Conn) discardSpace(sid spaceID) {
 	sp.ackElicitingInFlight = 0
 	sp.recv.onAckSent()
 	c.ptoCount = 0
+}
+
+// forgetSent drops a space's sent packets without counting them as
+// acknowledged or lost (RFC 9002, Section 6.4: discarded keys; or a Retry).
+func (c *Conn) forgetSent(sp *pnSpace) {
+	for _, p := range sp.sent.pkts {
+		if p.inFlight {
+			c.removeInFlight(sp, p)
+			c.cc.OnPacketDiscarded(p.size)
+		}
+		sp.sent.put(p)
+	}
+	clear(sp.sent.pkts)
+	sp.sent.pkts = sp.sent.pkts[:0]
 }
 
 // lossTimer returns the earliest loss time and its space (RFC 9002,

@@ -3,7 +3,6 @@ package quic
 import (
 	"errors"
 
-	"github.com/ngloop/ngloop/quic/internal/protect"
 	"github.com/ngloop/ngloop/quic/internal/wire"
 )
 
@@ -89,6 +88,9 @@ func (c *Conn) readPacket(b []byte, first bool, ts Tstamp) (int, error) {
 		return n, nil
 	}
 	if !c.dcidMatches(&hdr) {
+		if hdr.Type == wire.Packet1RTT && c.isStatelessReset(b) {
+			return len(b), c.enterDraining(&CCErr{Type: CCErrTypeIdleClose}, ts)
+		}
 		return n, nil
 	}
 	var sid spaceID
@@ -120,6 +122,9 @@ func (c *Conn) readPacket(b []byte, first bool, ts Tstamp) (int, error) {
 	pktb := b[:n]
 	pn, pnLen, err := sp.recvKeys.RemoveHeaderProtection(pktb, hdr.PNOffset, sp.recv.largest)
 	if err != nil {
+		if sid == spaceApp && c.isStatelessReset(b) {
+			return len(b), c.enterDraining(&CCErr{Type: CCErrTypeIdleClose}, ts)
+		}
 		return n, nil
 	}
 	hdrLen := hdr.PNOffset + pnLen
@@ -130,10 +135,10 @@ func (c *Conn) readPacket(b []byte, first bool, ts Tstamp) (int, error) {
 		payload, err = sp.recvKeys.Decrypt(pktb, hdrLen, pn)
 	}
 	if err != nil {
-		if errors.Is(err, protect.ErrDecrypt) || err == ErrDecrypt {
-			if sid == spaceApp && c.isStatelessReset(b) {
-				return len(b), c.enterDraining(&CCErr{Type: CCErrTypeIdleClose}, ts)
-			}
+		// RFC 9000, Section 10.3.1: a packet that cannot be decrypted may
+		// be a stateless reset.
+		if sid == spaceApp && c.isStatelessReset(b) {
+			return len(b), c.enterDraining(&CCErr{Type: CCErrTypeIdleClose}, ts)
 		}
 		return n, nil
 	}
@@ -174,6 +179,7 @@ func (c *Conn) readPacket(b []byte, first bool, ts Tstamp) (int, error) {
 	}
 	c.lastActivity = ts
 	c.ackElicitingSince = false
+	c.stats.recv++
 	if c.server && sid == spaceHandshake {
 		// RFC 9000, Section 8.1: a Handshake packet from the client
 		// validates its address. RFC 9001, Section 4.9.1: "a server MUST
@@ -192,7 +198,7 @@ func (c *Conn) dcidMatches(h *wire.Header) bool {
 	if d == string(c.scid) {
 		return true
 	}
-	return c.server && h.Type == wire.PacketInitial && d == string(c.odcid)
+	return c.server && h.Type == wire.PacketInitial && (d == string(c.odcid) || d == string(c.rscid))
 }
 
 // readFrames dispatches the frames of a decrypted payload.

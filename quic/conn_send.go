@@ -276,13 +276,7 @@ func (c *Conn) writeLongPackets(d *dgram, ts Tstamp) error {
 		if cwndOK {
 			c.writeCrypto(d, sid)
 		}
-		if sp.probes > 0 {
-			if !d.cur().sp.ackEliciting && d.room() >= 1 {
-				d.buf = wire.AppendPing(d.buf)
-				c.record(d, frameRec{kind: fkPing})
-			}
-			sp.probes--
-		}
+		c.writeProbe(d, sp)
 		if d.payloadLen() == 0 {
 			c.dropPacket(d)
 			continue
@@ -299,6 +293,20 @@ func (c *Conn) writeLongPackets(d *dgram, ts Tstamp) error {
 		}
 	}
 	return nil
+}
+
+// writeProbe makes the packet a PTO probe when one is due: it must be
+// ack-eliciting (RFC 9002, Section 6.2.4), so a PING is added when it
+// carries nothing else that is.
+func (c *Conn) writeProbe(d *dgram, sp *pnSpace) {
+	if sp.probes == 0 {
+		return
+	}
+	if !d.cur().sp.ackEliciting && d.room() >= 1 {
+		d.buf = wire.AppendPing(d.buf)
+		c.record(d, frameRec{kind: fkPing})
+	}
+	sp.probes--
 }
 
 // writeAck appends an ACK frame for the space's received packets.

@@ -31,7 +31,7 @@ func (c *Conn) writeShortPacket(d *dgram, s *stream, flags WriteStreamFlags, dat
 	continuing := d.n > 0 && d.cur().typ == wire.Packet1RTT
 	wantStream := s != nil && (len(data) > 0 || flags&WriteStreamFlagFin != 0)
 	if !continuing {
-		if !wantStream && !c.appHasWork(ts) {
+		if !wantStream && !c.hasDatagram && !c.appHasWork(ts) {
 			return 0, false, nil
 		}
 		// RFC 9001, Section 4.9.1 and 4.1.2: before the handshake completes
@@ -46,6 +46,7 @@ func (c *Conn) writeShortPacket(d *dgram, s *stream, flags WriteStreamFlags, dat
 		if err := c.writeControl(d); err != nil {
 			return 0, false, err
 		}
+		c.writeDatagramFrame(d)
 		if c.cwndAvailable(spaceApp) {
 			c.writeCrypto(d, spaceApp)
 			c.writeLostStreams(d)
@@ -55,12 +56,8 @@ func (c *Conn) writeShortPacket(d *dgram, s *stream, flags WriteStreamFlags, dat
 	if wantStream {
 		consumed, blocked = c.writeStreamData(d, s, flags, data)
 	}
-	if !continuing && sp.probes > 0 {
-		if !d.cur().sp.ackEliciting && d.room() >= 1 {
-			d.buf = wire.AppendPing(d.buf)
-			c.record(d, frameRec{kind: fkPing})
-		}
-		sp.probes--
+	if !continuing {
+		c.writeProbe(d, sp)
 	}
 	if d.payloadLen() == 0 {
 		c.dropPacket(d)
@@ -340,6 +337,7 @@ func (c *Conn) onPacketSent(b *pktBuilder, size uint64, ts Tstamp) {
 		return
 	}
 	sp.sent.pkts = append(sp.sent.pkts, p)
+	c.stats.sent++
 	sp.lastAckElicitingTime = ts
 	sp.ackElicitingInFlight++
 	c.inFlight += size

@@ -156,16 +156,16 @@ func fuzzSeeds() [][]byte {
 		rec(app, wire.AppendNewConnectionID(nil, 1, 0, []byte{1, 2, 3, 4, 5, 6, 7, 8}, [16]byte{9})),
 		rec(app, wire.AppendRetireConnectionID(nil, 0)),
 		rec(app, wire.AppendConnectionClose(nil, true, 5, 0, []byte("bye"))),
-		rec(app, wire.AppendHandshakeDone(nil)),                                  // server must refuse
-		rec(app, wire.AppendStreamFrame(nil, 1, 0, []byte("x"), false, true)),      // local stream not opened
-		rec(app, wire.AppendStreamFrame(nil, 4*1000, 0, []byte("x"), false, true)), // over the stream limit
-		rec(app, wire.AppendStreamFrame(nil, 8, 1<<40, []byte("x"), false, true)),  // over flow control
+		rec(app, wire.AppendHandshakeDone(nil)),                                                          // server must refuse
+		rec(app, wire.AppendStreamFrame(nil, 1, 0, []byte("x"), false, true)),                            // local stream not opened
+		rec(app, wire.AppendStreamFrame(nil, 4*1000, 0, []byte("x"), false, true)),                       // over the stream limit
+		rec(app, wire.AppendStreamFrame(nil, 8, 1<<40, []byte("x"), false, true)),                        // over flow control
 		cat(rec(app, stream), rec(app, wire.AppendStreamFrame(nil, 0, 0, []byte("hello!"), true, true))), // final size change
 		rec(app, wire.AppendDatagram(nil, []byte("dgram"), true)),
-		rec(app, []byte{0x40, 0x01}),           // non-minimal frame type
-		rec(app, []byte{0x1f}),                 // unknown frame
+		rec(app, []byte{0x40, 0x01}),                            // non-minimal frame type
+		rec(app, []byte{0x1f}),                                  // unknown frame
 		rec(1, wire.AppendCryptoFrame(nil, 0, []byte{1, 2, 3})), // Initial, keys discarded
 		rec(0, []byte{0x40, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}),     // garbage short header
-		rec(0, []byte{0xc0, 0, 0, 0, 1, 8}),                      // truncated long header
+		rec(0, []byte{0xc0, 0, 0, 0, 1, 8}),                     // truncated long header
 	}
 }

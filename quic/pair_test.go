@@ -248,3 +248,51 @@ func (p *testPair) writeStream(from *Conn, id int64, data []byte, fin bool) {
 	}
 	p.t.Fatalf("writeStream did not finish")
 }
+
+// flushUntil exchanges single datagrams until cond holds.
+func (p *testPair) flushUntil(cond func() bool) {
+	for i := 0; i < 100 && !cond(); i++ {
+		n, err := p.client.WritePkt(nil, nil, p.buf, p.ts)
+		if err == nil && n > 0 {
+			p.deliver(true, p.buf[:n])
+		}
+	}
+}
+
+// settle exchanges datagrams and runs timers until neither side has
+// ack-eliciting packets in flight nor queued stream data.
+func (p *testPair) settle() {
+	p.t.Helper()
+	for i := 0; i < 500; i++ {
+		p.flush()
+		busy := false
+		for _, c := range []*Conn{p.client, p.server} {
+			if c == nil || c.state >= stateClosing {
+				continue
+			}
+			for sid := range c.spaces {
+				if c.spaces[sid].ackElicitingInFlight > 0 {
+					busy = true
+				}
+			}
+			if len(c.lostStreams) > 0 || len(c.ctrlStreams) > 0 {
+				busy = true
+			}
+		}
+		if !busy {
+			return
+		}
+		next := p.client.Expiry()
+		if p.server != nil && p.server.Expiry() < next {
+			next = p.server.Expiry()
+		}
+		if next != TstampMax && next > p.ts {
+			p.ts = next
+		}
+		p.client.HandleExpiry(p.ts)
+		if p.server != nil {
+			p.server.HandleExpiry(p.ts)
+		}
+	}
+	p.t.Fatalf("settle: still busy")
+}

@@ -164,14 +164,7 @@ func (c *Conn) recvRetry(b []byte, hdr *wire.Header) error {
 	// Everything sent in Initial packets is sent again under the new keys;
 	// the old packets are forgotten without counting as lost.
 	sp := &c.spaces[spaceInitial]
-	for _, p := range sp.sent.pkts {
-		if p.inFlight {
-			c.removeInFlight(sp, p)
-			c.cc.OnPacketDiscarded(p.size)
-		}
-		sp.sent.put(p)
-	}
-	sp.sent.pkts = sp.sent.pkts[:0]
+	c.forgetSent(sp)
 	sp.crypto.markLost(0, sp.crypto.next)
 	return nil
 }

@@ -1,0 +1,136 @@
+package quic
+
+import (
+	"bytes"
+	"testing"
+)
+
+func TestConnRetransmitsLostStreamData(t *testing.T) {
+	p := establishedPair(t)
+	n := 0
+	p.drop = func(fromClient bool, d []byte) bool {
+		if !fromClient {
+			return false
+		}
+		n++
+		return n%5 == 0 // every fifth datagram from the client is lost
+	}
+	id, _ := p.client.OpenBidiStream(nil)
+	msg := make([]byte, 300<<10)
+	genChunk(1, msg)
+	p.writeStream(p.client, id, msg, true)
+	p.settle()
+	if !bytes.Equal(p.srvRecv[id], msg) || !p.srvFin[id] {
+		t.Fatalf("server got %d of %d bytes (fin %v) through 20%% loss", len(p.srvRecv[id]), len(msg), p.srvFin[id])
+	}
+	if lost := p.client.Info().PacketsLost; lost == 0 {
+		t.Errorf("no packet was declared lost although %d datagrams were dropped", n/5)
+	}
+}
+
+func TestConnPTOProbeRecoversTailLoss(t *testing.T) {
+	p := establishedPair(t)
+	id, _ := p.client.OpenBidiStream(nil)
+	dropped := 0
+	p.drop = func(fromClient bool, d []byte) bool {
+		if fromClient && dropped == 0 {
+			dropped++
+			return true // the only data packet
+		}
+		return false
+	}
+	p.writeStream(p.client, id, []byte("tail"), true)
+	if len(p.srvRecv[id]) != 0 {
+		t.Fatal("the data packet was not dropped")
+	}
+	exp := p.client.Expiry()
+	pto, _ := p.client.ptoTimer()
+	if exp != pto {
+		t.Fatalf("Expiry %d is not the PTO timer %d", exp, pto)
+	}
+	p.settle()
+	if string(p.srvRecv[id]) != "tail" || !p.srvFin[id] {
+		t.Fatalf("after PTO the server has %q fin %v, want \"tail\" with fin", p.srvRecv[id], p.srvFin[id])
+	}
+	if p.client.Info().PTOCount != 0 {
+		t.Errorf("PTO count not reset by the ACK")
+	}
+}
+
+func TestConnHandshakeSurvivesLostFirstFlights(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		fromClient bool
+	}{{"client Initial lost", true}, {"server first flight lost", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newTestPair(t, pairOpts{})
+			dropped := 0
+			p.drop = func(fromClient bool, d []byte) bool {
+				if fromClient == tc.fromClient && dropped == 0 {
+					dropped++
+					return true
+				}
+				return false
+			}
+			p.settle()
+			if !p.client.HandshakeCompleted() || p.server == nil || !p.server.HandshakeCompleted() {
+				t.Fatalf("handshake did not recover from the loss")
+			}
+			if dropped == 0 {
+				t.Fatal("nothing was dropped")
+			}
+		})
+	}
+}
+
+func TestConnCongestionWindowLimitsInFlight(t *testing.T) {
+	p := establishedPair(t)
+	id, _ := p.client.OpenBidiStream(nil)
+	data := make([]byte, 1<<20)
+	sent := 0
+	for {
+		n, consumed, err := p.client.WriteStream(nil, nil, p.buf, 0, id, data[sent:], p.ts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		sent += consumed
+	}
+	cwnd := p.client.cc.Window()
+	if inf := p.client.inFlight; inf < cwnd-uint64(p.client.maxDatagram) || inf > cwnd+uint64(p.client.maxDatagram) {
+		t.Fatalf("stopped with %d bytes in flight, want about the window %d", inf, cwnd)
+	}
+	if sent >= len(data) {
+		t.Fatalf("sent everything (%d) without acknowledgments", sent)
+	}
+}
+
+func TestConnAckRangesReportReordering(t *testing.T) {
+	p := establishedPair(t)
+	id, _ := p.client.OpenBidiStream(nil)
+	var held []byte
+	for i := 0; i < 3; i++ {
+		n, _, err := p.client.WriteStream(nil, nil, p.buf, 0, id, []byte{byte('a' + i)}, p.ts)
+		if err != nil || n == 0 {
+			t.Fatal(err)
+		}
+		if i == 1 {
+			held = append([]byte(nil), p.buf[:n]...)
+			continue
+		}
+		p.deliver(true, p.buf[:n])
+	}
+	r := &p.server.spaces[spaceApp].recv
+	if r.pns.len() != 2 || !r.immediate {
+		t.Fatalf("after a gap: %d ranges, immediate ACK %v; want 2 ranges and an immediate ACK", r.pns.len(), r.immediate)
+	}
+	p.deliver(true, held)
+	if string(p.srvRecv[id]) != "abc" {
+		t.Fatalf("reassembled %q, want \"abc\"", p.srvRecv[id])
+	}
+	if r.pns.len() != 1 {
+		t.Errorf("the late packet did not fill the gap: %d ranges", r.pns.len())
+	}
+}
