@@ -49,7 +49,7 @@ func (s *Session) onPushPromise(f *Frame, fragment []byte) error {
 	}
 	// "PUSH_PROMISE MUST NOT be sent if the SETTINGS_ENABLE_PUSH setting of
 	// the peer endpoint is set to 0."
-	if s.local.enablePush == 0 && !s.opt.EnablePush {
+	if !s.pushEnabled {
 		return s.connError(ProtocolError, ErrProto, "push_promise_disabled")
 	}
 	promised := f.PromisedStreamID

@@ -72,6 +72,9 @@ type Session struct {
 	// localMaxConcurrent is enforced as soon as it is submitted, as
 	// nghttp2 does with pending_local_max_concurrent_stream.
 	localMaxConcurrent uint32
+	// pushEnabled is what we last advertised as SETTINGS_ENABLE_PUSH; a
+	// PUSH_PROMISE is refused as soon as we said 0 (RFC 9113, 6.5.2).
+	pushEnabled bool
 
 	streams           streamTable
 	streamPool        []*stream
@@ -161,6 +164,7 @@ func newSession(server bool, cb *Callbacks, opt *Options) (*Session, error) {
 		local:              initialSettings(),
 		remote:             initialSettings(),
 		localMaxConcurrent: o.MaxConcurrentStreams,
+		pushEnabled:        !server && o.EnablePush,
 		streams:            newStreamTable(int(o.MaxConcurrentStreams) + 16),
 		closed:             newClosedRing(o.MaxClosedStreams),
 		connSendWindow:     defaultWindowSize,

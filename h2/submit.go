@@ -230,6 +230,8 @@ func (s *Session) SubmitSettings(flags FrameFlags, iv []SettingsEntry) error {
 		switch e.ID {
 		case SettingsMaxConcurrentStreams:
 			s.localMaxConcurrent = e.Value
+		case SettingsEnablePush:
+			s.pushEnabled = !s.server && e.Value == 1
 		case SettingsInitialWindowSize:
 			if e.Value > s.local.initialWindowSize {
 				if err := s.applyLocalInitialWindow(e.Value); err != nil {
