@@ -163,3 +163,26 @@ func TestSessionLargeBodiesBothWays(t *testing.T) {
 		t.Fatalf("errors during the transfer: client %v, server %v", c.recvErr, s.recvErr)
 	}
 }
+
+func TestDataChunkPauseStopsMemRecvAfterTheFrame(t *testing.T) {
+	srv, w, _ := serverWithStreams(t, nil, 1)
+	pauses := 0
+	srv.cb.OnDataChunkRecv = func(s *Session, fl FrameFlags, id int32, d []byte) error {
+		srv.body[id] = append(srv.body[id], d...)
+		pauses++
+		return ErrPause
+	}
+	srv.s.cb = srv.cb
+	w.fr.WriteData(1, false, []byte("one"))
+	first := len(w.buf.Bytes())
+	w.fr.WriteData(1, true, []byte("two"))
+	in := w.take()
+	n, err := srv.s.MemRecv(in)
+	if err != nil || n != first || string(srv.body[1]) != "one" {
+		t.Fatalf("MemRecv with ErrPause returned (%d, %v) and delivered %q, want (%d, nil) and \"one\"", n, err, srv.body[1], first)
+	}
+	n2, err := srv.s.MemRecv(in[n:])
+	if err != nil || n2 != len(in)-n || string(srv.body[1]) != "onetwo" {
+		t.Fatalf("the second MemRecv returned (%d, %v) and delivered %q, want the rest", n2, err, srv.body[1])
+	}
+}

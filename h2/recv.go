@@ -51,7 +51,8 @@ func (r *recvMachine) init(s *Session) {
 // callbacks and queues the answers (SETTINGS and PING ACKs,
 // WINDOW_UPDATE, RST_STREAM, GOAWAY), which Send or MemSend then write.
 // It returns how many octets it consumed: all of in, unless a callback
-// fails.
+// fails, or OnDataChunkRecv returned ErrPause: then MemRecv returns after
+// that DATA frame and the caller passes the rest of in later.
 //
 // Returns nil on success, or one of: a *StreamError — the peer broke a
 // rule of one stream, which was reset with RST_STREAM; the session goes
@@ -131,6 +132,10 @@ func (s *Session) memRecv(in []byte) (int, error) {
 				return total - len(in), s.fatal(err)
 			}
 			return total, err
+		}
+		if s.paused {
+			s.paused = false
+			return total - len(in), nil
 		}
 	}
 	return total, nil
@@ -445,7 +450,12 @@ func (s *Session) onData(f *Frame, _ []byte) error {
 		}
 	}
 	if len(f.Payload) > 0 && s.cb.OnDataChunkRecv != nil {
-		if s.cb.OnDataChunkRecv(s, f.Hd.Flags, st.id, f.Payload) != nil {
+		switch err := s.cb.OnDataChunkRecv(s, f.Hd.Flags, st.id, f.Payload); err {
+		case nil:
+		case ErrPause:
+			// MemRecv returns after this frame (nghttp2's NGHTTP2_ERR_PAUSE).
+			s.paused = true
+		default:
 			return ErrCallbackFailure
 		}
 	}

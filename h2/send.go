@@ -555,6 +555,7 @@ func (s *Session) itemSent(it *outItem, last int32) error {
 		if it.hasDP {
 			st.dp = it.dp
 			st.hasData = true
+			st.trailer, it.trailer = it.trailer, nil
 		}
 		if it.flags&FlagEndStream != 0 {
 			return s.shutWrite(st)

@@ -117,6 +117,7 @@ type Session struct {
 	r                recvMachine
 	streamErr        StreamError
 	streamErrPending bool
+	paused           bool
 	rframe           Frame
 	settingsBuf      [defaultMaxSettingsEntries + 8]SettingsEntry
 
@@ -242,7 +243,7 @@ func (s *Session) SetUserData(v any) { s.userData = v }
 // false once the session is terminated, or once GOAWAY went both ways (or
 // one way with nothing left to do) and no stream is active.
 func (s *Session) WantRead() bool {
-	if s.goaway&goawayTerminated != 0 {
+	if s.goaway&(goawayTerminated|goawayTermOnSend) != 0 {
 		return false
 	}
 	if s.goaway&(goawaySent|goawayRecv) != 0 && s.streams.count == 0 {
