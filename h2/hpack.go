@@ -61,7 +61,7 @@ type hpackEncoder struct {
 	enc          *hpack.Encoder
 	w            appendWriter
 	maxTableSize uint32 // our cap on the table, whatever the peer allows
-	intern       map[string]string
+	intern       *[internSlots]string
 	internBytes  int
 }
 
@@ -74,7 +74,7 @@ func (e *hpackEncoder) init(maxTableSize uint32) {
 	}
 	e.maxTableSize = maxTableSize
 	e.enc = hpack.NewEncoder(&e.w)
-	e.intern = make(map[string]string)
+	e.intern = new([internSlots]string)
 	e.internBytes = 0
 	// The encoder starts at the RFC default, 4096, which the peer's
 	// SETTINGS_HEADER_TABLE_SIZE also starts at; a smaller cap is
@@ -102,23 +102,49 @@ func (e *hpackEncoder) SetPeerMaxTableSize(v uint32) {
 	}
 }
 
-// internLimit bounds the intern cache in octets. Only fields that fit the
-// dynamic table are interned, so this keeps roughly a few tables' worth.
+// internSlots is the size of the direct-mapped intern cache.
+const internSlots = 256
+
+// internLimit bounds the octets the intern cache holds. Only fields that
+// fit the dynamic table are interned, so this keeps a few tables' worth.
 func (e *hpackEncoder) internLimit() int {
 	return 4*int(e.maxTableSize) + 4096
 }
 
+// internWays is the associativity of the intern cache: a set holds this
+// many strings, most recently used first.
+const internWays = 4
+
+// str returns an immutable string equal to b, reusing the one made last
+// time b's content was seen. The cache is set associative over an FNV-1a
+// hash of b (deterministic, so the allocation behaviour is reproducible; a
+// collision costs an allocation, never a wrong string, because a hit is
+// confirmed by comparing the content).
 func (e *hpackEncoder) str(b []byte) string {
-	if s, ok := e.intern[unsafe.String(unsafe.SliceData(b), len(b))]; ok {
-		return s
+	n := len(b)
+	if n == 0 {
+		return ""
 	}
-	if e.internBytes+len(b) > e.internLimit() {
-		clear(e.intern)
+	h := uint64(14695981039346656037)
+	for _, c := range b {
+		h = (h ^ uint64(c)) * 1099511628211
+	}
+	set := e.intern[(h%(internSlots/internWays))*internWays:][:internWays]
+	for i, s := range set {
+		if s == view(b) {
+			copy(set[1:i+1], set[:i]) // move to front
+			set[0] = s
+			return s
+		}
+	}
+	if e.internBytes+n > e.internLimit() {
+		clear(e.intern[:])
 		e.internBytes = 0
 	}
 	s := string(b)
-	e.intern[s] = s
-	e.internBytes += len(b)
+	e.internBytes += n - len(set[internWays-1])
+	copy(set[1:], set[:internWays-1])
+	set[0] = s
 	return s
 }
 
