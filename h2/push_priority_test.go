@@ -207,3 +207,26 @@ func TestSubmitExtensionOnTheWire(t *testing.T) {
 		t.Fatalf("SubmitExtension of a DATA frame returned %v, want ErrInvalidArgument", err)
 	}
 }
+
+func TestSubmitAltsvcAndOriginOnTheWire(t *testing.T) {
+	srv, _, _ := serverWithStreams(t, nil)
+	if err := srv.s.SubmitAltsvc(0, []byte("https://a.example"), []byte(`h3=":443"`)); err != nil {
+		t.Fatalf("SubmitAltsvc returned %v", err)
+	}
+	if err := srv.s.SubmitOrigin([][]byte{[]byte("https://a.example"), []byte("https://b.example")}); err != nil {
+		t.Fatalf("SubmitOrigin returned %v", err)
+	}
+	out := srv.flush()
+	want := rawFrame(FrameAltsvc, 0, 0, append([]byte{0, 17}, `https://a.example`+`h3=":443"`...)...)
+	want = append(want, rawFrame(FrameOrigin, 0, 0, append(append([]byte{0, 17}, "https://a.example"...), append([]byte{0, 17}, "https://b.example"...)...)...)...)
+	if !bytes.Equal(out, want) {
+		t.Fatalf("ALTSVC and ORIGIN went out as\n% x\nwant\n% x", out, want)
+	}
+	if err := srv.s.SubmitAltsvc(1, []byte("https://a.example"), nil); err != ErrInvalidArgument {
+		t.Fatalf("ALTSVC on stream 1 with an origin returned %v, want ErrInvalidArgument", err)
+	}
+	c := newEndpoint(t).client(nil)
+	if err := c.s.SubmitOrigin(nil); err != ErrInvalidState {
+		t.Fatalf("a client's SubmitOrigin returned %v, want ErrInvalidState", err)
+	}
+}
