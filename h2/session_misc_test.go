@@ -132,3 +132,32 @@ func TestErrorValuesMatchNghttp2(t *testing.T) {
 		t.Fatalf("IsFatal misclassifies errors")
 	}
 }
+
+func TestNewSessionRejectsOutOfRangeOptions(t *testing.T) {
+	cb := &Callbacks{}
+	for _, o := range []*Options{{MaxFrameSize: 1000}, {MaxFrameSize: 1 << 24}, {InitialWindowSize: 1 << 31}, {ConnectionWindowSize: 1 << 31}} {
+		if _, err := NewServerSession(cb, o); err != ErrInvalidArgument {
+			t.Errorf("NewServerSession(%+v) returned %v, want ErrInvalidArgument", *o, err)
+		}
+	}
+	if _, err := NewClientSession(nil, nil); err != ErrInvalidArgument {
+		t.Errorf("NewClientSession without callbacks returned %v, want ErrInvalidArgument", err)
+	}
+}
+
+func TestSubmitFunctionsCheckTheSide(t *testing.T) {
+	c := newEndpoint(t).client(nil)
+	s := newEndpoint(t).server(nil)
+	if _, err := s.s.SubmitRequest(getRequest(), nil, nil); err != ErrProto {
+		t.Errorf("a server's SubmitRequest returned %v, want ErrProto", err)
+	}
+	if err := c.s.SubmitResponse(1, hdrs(":status", "200"), nil); err != ErrProto {
+		t.Errorf("a client's SubmitResponse returned %v, want ErrProto", err)
+	}
+	if err := s.s.SubmitResponse(0, hdrs(":status", "200"), nil); err != ErrInvalidArgument {
+		t.Errorf("SubmitResponse on stream 0 returned %v, want ErrInvalidArgument", err)
+	}
+	if err := s.s.SubmitPriorityUpdate(1, nil); err != ErrInvalidState {
+		t.Errorf("a server's SubmitPriorityUpdate returned %v, want ErrInvalidState", err)
+	}
+}
