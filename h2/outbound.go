@@ -22,6 +22,7 @@ type outItem struct {
 	dp         DataProvider
 	streamData any
 	promisedID int32
+	trailer    *outItem // trailers submitted before this request went out
 
 	// RST_STREAM, GOAWAY, WINDOW_UPDATE, PING, SETTINGS, extensions.
 	code         ErrorCode
@@ -113,6 +114,9 @@ func (s *Session) takeItem(typ FrameType) *outItem {
 func (s *Session) freeItem(it *outItem) {
 	if it.peerInduced {
 		s.numAckWait--
+	}
+	if it.trailer != nil {
+		s.freeItem(it.trailer)
 	}
 	clear(it.nva)
 	nva, nvbuf, buf, origin, iv := it.nva[:0], it.nvbuf[:0], it.buf[:0], it.origin[:0], it.iv[:0]

@@ -267,3 +267,18 @@ func TestSubmitTrailerFollowsDataWithoutEndStreamAcrossReads(t *testing.T) {
 		t.Fatalf("frames went out as %q, want %q", got, want)
 	}
 }
+
+func TestSubmitTrailerForARequestNotSentYetFollowsItsBody(t *testing.T) {
+	c, _, rd := clientReady(t, nil)
+	id, _ := c.s.SubmitRequest(hdrs(":method", "POST", ":scheme", "https", ":path", "/", ":authority", "a", "te", "trailers"), &DataProvider{
+		Read: func(s *Session, id int32, buf []byte, flags *DataFlags) (int, error) {
+			*flags |= DataFlagEOF | DataFlagNoEndStream
+			return copy(buf, "body"), nil
+		}}, nil)
+	if err := c.s.SubmitTrailer(id, hdrs("x-sum", "1")); err != nil {
+		t.Fatalf("SubmitTrailer before the request went out returned %v", err)
+	}
+	if got := frameLines(rd.frames(c.flush())); !slices.Equal(got, []string{"HEADERS", "DATA", "HEADERS+END_STREAM"}) {
+		t.Fatalf("the request went out as %q, want HEADERS, DATA, HEADERS+END_STREAM", got)
+	}
+}
