@@ -45,8 +45,9 @@ type Callbacks struct {
 	// library error it was.
 	OnInvalidFrameRecv func(s *Session, f *Frame, code Error) error
 
-	// OnDataChunkRecv is called with DATA payload as it arrives, padding
-	// removed; one frame may come in several chunks.
+	// OnDataChunkRecv is called with the payload of each DATA frame,
+	// padding removed. Returning ErrPause makes MemRecv return right after
+	// this frame, with the count of octets consumed so far (backpressure).
 	OnDataChunkRecv func(s *Session, flags FrameFlags, streamID int32, data []byte) error
 
 	// OnExtensionFrame is called with an extension frame whose type is

@@ -157,7 +157,8 @@ func (c ErrorCode) String() string {
 // Error makes an ErrorCode usable as an errors.Is target:
 // errors.Is(err, h2.FlowControlError) is true when the session answered
 // a violation with a FLOW_CONTROL_ERROR.
-func (c ErrorCode) Error() string { return "h2: " + c.String() }
+// It returns the same text as String, so that fmt prints codes by name.
+func (c ErrorCode) Error() string { return c.String() }
 
 // ConnError is what MemRecv (and Send, for violations noticed while
 // sending) returns when the session ended the connection with GOAWAY. It
@@ -207,4 +208,63 @@ func libErrorFor(code ErrorCode) Error {
 		return ErrProto
 	}
 	return ErrProto
+}
+
+// StreamError is what MemRecv returns when the peer broke a rule that
+// costs one stream only: the session answered with RST_STREAM (Code) and
+// goes on; MemRecv consumed all its input. It is not fatal, unlike
+// *ConnError and ErrCallbackFailure. errors.Is matches Lib and Code. When
+// several streams were reset in one call, the first is reported. The
+// value is owned by the session and valid until the next MemRecv.
+type StreamError struct {
+	StreamID int32
+	Lib      Error
+	Code     ErrorCode
+	Rule     string
+}
+
+func (e *StreamError) Error() string {
+	return "h2: stream " + strconv.Itoa(int(e.StreamID)) + ": " + e.Lib.Error() + " (" + e.Code.String() + ": " + e.Rule + ")"
+}
+
+// Is reports whether target is the library error or the HTTP/2 code.
+func (e *StreamError) Is(target error) bool {
+	switch t := target.(type) {
+	case Error:
+		return t == e.Lib
+	case ErrorCode:
+		return t == e.Code
+	}
+	return false
+}
+
+// Unwrap returns the library error.
+func (e *StreamError) Unwrap() error { return e.Lib }
+
+// IsFatal reports whether err, returned by a Session method, means the
+// session is over (a *ConnError, or an Error for which Error.IsFatal
+// holds); a *StreamError and nil are not fatal.
+func IsFatal(err error) bool {
+	switch e := err.(type) {
+	case nil, *StreamError:
+		return false
+	case *ConnError:
+		return true
+	case Error:
+		return e.IsFatal()
+	}
+	return true
+}
+
+// streamLibError picks the library error for a stream error.
+func streamLibError(code ErrorCode, rule string) Error {
+	switch {
+	case len(rule) > 5 && rule[:5] == "http_":
+		return ErrHTTPMessaging
+	case code == RefusedStream:
+		return ErrRefusedStream
+	case code == InternalError:
+		return ErrTemporalCallbackFailure
+	}
+	return libErrorFor(code)
 }

@@ -39,10 +39,9 @@ func (s *Session) sendWindowUpdate(streamID int32, incr int64) error {
 	if incr <= 0 {
 		return nil
 	}
-	it, err := s.newItem(FrameWindowUpdate)
-	if err != nil {
-		return err
-	}
+	// Not subject to the application's queue limit: at most one per
+	// half window of DATA received.
+	it := s.takeItem(FrameWindowUpdate)
 	it.streamID = streamID
 	it.incr = int32(incr)
 	if streamID == 0 {

@@ -22,6 +22,7 @@ type outItem struct {
 	dp         DataProvider
 	streamData any
 	promisedID int32
+	trailer    *outItem // trailers submitted before this request went out
 
 	// RST_STREAM, GOAWAY, WINDOW_UPDATE, PING, SETTINGS, extensions.
 	code         ErrorCode
@@ -79,6 +80,19 @@ func (s *Session) newItem(typ FrameType) (*outItem, error) {
 	return s.takeItem(typ), nil
 }
 
+// newAckItem takes an item for an answer the peer made us queue (an ACK,
+// a RST_STREAM): these are bounded by Options.MaxOutboundAck instead of
+// the application's queue limit. Past it the peer floods us.
+func (s *Session) newAckItem(typ FrameType) (*outItem, error) {
+	if s.numAckWait >= s.opt.MaxOutboundAck {
+		return nil, ErrFlooded
+	}
+	it := s.takeItem(typ)
+	it.peerInduced = true
+	s.numAckWait++
+	return it, nil
+}
+
 // takeItem is newItem without the limit, for the frame that ends the
 // session.
 func (s *Session) takeItem(typ FrameType) *outItem {
@@ -100,6 +114,9 @@ func (s *Session) takeItem(typ FrameType) *outItem {
 func (s *Session) freeItem(it *outItem) {
 	if it.peerInduced {
 		s.numAckWait--
+	}
+	if it.trailer != nil {
+		s.freeItem(it.trailer)
 	}
 	clear(it.nva)
 	nva, nvbuf, buf, origin, iv := it.nva[:0], it.nvbuf[:0], it.buf[:0], it.origin[:0], it.iv[:0]

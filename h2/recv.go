@@ -50,23 +50,34 @@ func (r *recvMachine) init(s *Session) {
 // MemRecv processes received bytes: it parses frames, calls the receiving
 // callbacks and queues the answers (SETTINGS and PING ACKs,
 // WINDOW_UPDATE, RST_STREAM, GOAWAY), which Send or MemSend then write.
-// It returns how many octets it consumed: all of in, unless it fails.
+// It returns how many octets it consumed: all of in, unless a callback
+// fails, or OnDataChunkRecv returned ErrPause: then MemRecv returns after
+// that DATA frame and the caller passes the rest of in later.
 //
-// Returns nil on success, or one of: a *ConnError — the peer broke a rule
+// Returns nil on success, or one of: a *StreamError — the peer broke a
+// rule of one stream, which was reset with RST_STREAM; the session goes
+// on (not fatal); a *ConnError — the peer broke a rule
 // and the session queued GOAWAY with ConnError.Code (errors.Is matches both
 // the library error, such as ErrProto, ErrFlowControl, ErrFlooded,
 // ErrBadClientMagic, and the HTTP/2 ErrorCode); ErrCallbackFailure — a
 // callback failed and the session is unusable.
 func (s *Session) MemRecv(in []byte) (int, error) {
+	s.streamErrPending = false
+	n, err := s.memRecv(in)
+	if err == nil && s.streamErrPending {
+		s.streamErrPending = false
+		return n, &s.streamErr
+	}
+	return n, err
+}
+
+func (s *Session) memRecv(in []byte) (int, error) {
 	total := len(in)
 	r := &s.r
 	for len(in) > 0 {
 		var err error
 		switch r.state {
 		case rsIgnoreAll:
-			if s.goaway&goawayTerminated != 0 && s.aob.kind == afNone && s.ctrl.empty() {
-				return total, nil
-			}
 			return total, nil
 		case rsMagic:
 			n := min(len(in), len(ClientMagic)-r.magicN)
@@ -122,10 +133,9 @@ func (s *Session) MemRecv(in []byte) (int, error) {
 			}
 			return total, err
 		}
-		if s.numAckWait > s.opt.MaxOutboundAck {
-			// RFC 9113, Section 10.5: a peer can make us queue answers
-			// faster than it reads them.
-			return total, s.connErrorLib(EnhanceYourCalm, ErrFlooded, "outbound_queue_flood")
+		if s.paused {
+			s.paused = false
+			return total - len(in), nil
 		}
 	}
 	return total, nil
@@ -285,7 +295,11 @@ func (s *Session) streamError(streamID int32, code ErrorCode, rule string) error
 		return err
 	}
 	if err := s.queueRst(streamID, code, true); err != nil {
-		return s.connErrorLib(EnhanceYourCalm, ErrFlooded, "outbound_queue_full")
+		return s.connErrorLib(EnhanceYourCalm, ErrFlooded, "rst_stream_flood")
+	}
+	if !s.streamErrPending {
+		s.streamErrPending = true
+		s.streamErr = StreamError{StreamID: streamID, Lib: streamLibError(code, rule), Code: code, Rule: rule}
 	}
 	return nil
 }
@@ -302,13 +316,6 @@ func (s *Session) streamCodecError(streamID int32, err error) error {
 // usual one.
 func (s *Session) connErrorLib(code ErrorCode, lib Error, rule string) error {
 	return s.connError(code, lib, rule)
-}
-
-// markPeerInduced counts a queued answer to the peer against
-// Options.MaxOutboundAck.
-func (s *Session) markPeerInduced(it *outItem) {
-	it.peerInduced = true
-	s.numAckWait++
 }
 
 // spendResetToken takes a token from the stream reset bucket: a peer
@@ -443,7 +450,12 @@ func (s *Session) onData(f *Frame, _ []byte) error {
 		}
 	}
 	if len(f.Payload) > 0 && s.cb.OnDataChunkRecv != nil {
-		if s.cb.OnDataChunkRecv(s, f.Hd.Flags, st.id, f.Payload) != nil {
+		switch err := s.cb.OnDataChunkRecv(s, f.Hd.Flags, st.id, f.Payload); err {
+		case nil:
+		case ErrPause:
+			// MemRecv returns after this frame (nghttp2's NGHTTP2_ERR_PAUSE).
+			s.paused = true
+		default:
 			return ErrCallbackFailure
 		}
 	}
@@ -513,13 +525,12 @@ func (s *Session) onPing(f *Frame, _ []byte) error {
 			// "Receivers of a PING frame that does not include an ACK
 			// flag MUST send a PING frame with the ACK flag set in
 			// response, with an identical frame payload."
-			it, err := s.newItem(FramePing)
+			it, err := s.newAckItem(FramePing)
 			if err != nil {
-				return s.connErrorLib(EnhanceYourCalm, ErrFlooded, "outbound_queue_full")
+				return s.connErrorLib(EnhanceYourCalm, ErrFlooded, "ping_ack_flood")
 			}
 			it.flags = FlagAck
 			it.ping = f.OpaqueData
-			s.markPeerInduced(it)
 			s.queueCtrl(it)
 		}
 	}

@@ -363,7 +363,13 @@ func (s *Session) prepareItem(it *outItem) (bool, error) {
 		f.Hd.Length = uint32(4 + len(it.buf))
 		f.PrioritizedStreamID = it.streamID
 		f.FieldValue = it.buf
+	case FrameAltsvc:
+		buf = appendAltsvc(buf, it.streamID, it.origin, it.buf)
+		f.Hd.Length = uint32(2 + len(it.origin) + len(it.buf))
+		f.Origin = it.origin
+		f.FieldValue = it.buf
 	default:
+		// ORIGIN (its payload is built at submission) and extensions.
 		buf = appendRawFrame(buf, it.typ, it.flags, it.streamID, it.buf)
 		f.Hd.Length = uint32(len(it.buf))
 		f.Payload = it.buf
@@ -555,6 +561,7 @@ func (s *Session) itemSent(it *outItem, last int32) error {
 		if it.hasDP {
 			st.dp = it.dp
 			st.hasData = true
+			st.trailer, it.trailer = it.trailer, nil
 		}
 		if it.flags&FlagEndStream != 0 {
 			return s.shutWrite(st)

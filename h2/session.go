@@ -72,11 +72,15 @@ type Session struct {
 	// localMaxConcurrent is enforced as soon as it is submitted, as
 	// nghttp2 does with pending_local_max_concurrent_stream.
 	localMaxConcurrent uint32
+	// pushEnabled is what we last advertised as SETTINGS_ENABLE_PUSH; a
+	// PUSH_PROMISE is refused as soon as we said 0 (RFC 9113, 6.5.2).
+	pushEnabled bool
 
 	streams           streamTable
 	streamPool        []*stream
 	closed            closedRing
 	nextStreamID      int32 // next stream ID we will use
+	lastLocalStreamID int32 // highest stream ID we opened (sent HEADERS or PUSH_PROMISE for)
 	lastRecvStreamID  int32 // highest stream ID the peer opened
 	nextPushID        int32 // server: next promised stream ID
 	numOutgoing       int
@@ -110,9 +114,12 @@ type Session struct {
 	magicSent  bool
 
 	// Receiving.
-	r           recvMachine
-	rframe      Frame
-	settingsBuf [defaultMaxSettingsEntries + 8]SettingsEntry
+	r                recvMachine
+	streamErr        StreamError
+	streamErrPending bool
+	paused           bool
+	rframe           Frame
+	settingsBuf      [defaultMaxSettingsEntries + 8]SettingsEntry
 
 	enc hpackEncoder
 	dec hpackDecoder
@@ -158,6 +165,7 @@ func newSession(server bool, cb *Callbacks, opt *Options) (*Session, error) {
 		local:              initialSettings(),
 		remote:             initialSettings(),
 		localMaxConcurrent: o.MaxConcurrentStreams,
+		pushEnabled:        !server && o.EnablePush,
 		streams:            newStreamTable(int(o.MaxConcurrentStreams) + 16),
 		closed:             newClosedRing(o.MaxClosedStreams),
 		connSendWindow:     defaultWindowSize,
@@ -235,7 +243,7 @@ func (s *Session) SetUserData(v any) { s.userData = v }
 // false once the session is terminated, or once GOAWAY went both ways (or
 // one way with nothing left to do) and no stream is active.
 func (s *Session) WantRead() bool {
-	if s.goaway&goawayTerminated != 0 {
+	if s.goaway&(goawayTerminated|goawayTermOnSend) != 0 {
 		return false
 	}
 	if s.goaway&(goawaySent|goawayRecv) != 0 && s.streams.count == 0 {

@@ -40,12 +40,13 @@ func (s *Session) onSettings(f *Frame, _ []byte) error {
 	// "Upon receiving a SETTINGS frame with the ACK flag set, ..." and
 	// "the recipient MUST immediately emit a SETTINGS frame with the ACK
 	// flag set" (RFC 9113, Section 6.5.3).
-	it, err := s.newItem(FrameSettings)
+	it, err := s.newAckItem(FrameSettings)
 	if err != nil {
-		return s.connErrorLib(EnhanceYourCalm, ErrFlooded, "outbound_queue_full")
+		// RFC 9113, Section 10.5: a peer can make us queue answers
+		// faster than it reads them.
+		return s.connErrorLib(EnhanceYourCalm, ErrFlooded, "settings_ack_flood")
 	}
 	it.flags = FlagAck
-	s.markPeerInduced(it)
 	s.queueCtrl(it)
 	// A larger window or a higher stream limit may let queued work out.
 	return s.callFrameRecv(f)

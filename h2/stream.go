@@ -245,7 +245,8 @@ func (s *Session) isLocalStreamID(id int32) bool {
 // (RFC 9113, Section 5.1.1).
 func (s *Session) isIdle(id int32) bool {
 	if s.isLocalStreamID(id) {
-		return id >= s.nextStreamID
+		// Submitted but not yet sent is still idle.
+		return id > s.lastLocalStreamID
 	}
 	return id > s.lastRecvStreamID
 }
@@ -269,6 +270,7 @@ func (s *Session) newStream(id int32, state StreamState, userData any) *stream {
 	st.http.reset()
 	s.streams.put(st)
 	if s.isLocalStreamID(id) {
+		s.lastLocalStreamID = max(s.lastLocalStreamID, id)
 		if state != stateReservedLocal {
 			s.numOutgoing++
 		}
@@ -317,17 +319,19 @@ func (s *Session) closeStream(st *stream, code ErrorCode, how closeHow) error {
 		s.freeItem(st.trailer)
 		st.trailer = nil
 	}
-	s.streams.remove(st.id)
-	s.closed.add(st.id, how)
 	if how == closedNormally {
 		s.resetTokenEarn()
 	}
+	// The callback runs while the stream can still be looked up, so
+	// GetStreamUserData works in it, as in nghttp2.
 	var err error
 	if s.cb.OnStreamClose != nil {
 		if e := s.cb.OnStreamClose(s, st.id, code); e != nil {
 			err = ErrCallbackFailure
 		}
 	}
+	s.streams.remove(st.id)
+	s.closed.add(st.id, how)
 	st.clear()
 	s.streamPool = append(s.streamPool, st)
 	return err

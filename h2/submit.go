@@ -137,17 +137,40 @@ func (s *Session) submitHeaders(flags FrameFlags, streamID int32, nva []NV, data
 	}
 	it.streamID = streamID
 	// Trailers submitted while the body is still being read wait on the
-	// stream and follow the last DATA frame.
-	if st := s.streams.get(streamID); st != nil && st.hasData && flags&FlagEndStream != 0 && !it.hasDP {
-		if st.trailer != nil {
-			s.freeItem(it)
-			return 0, ErrDataExist
+	// stream and follow the last DATA frame; trailers for a request not
+	// sent yet wait on the request.
+	if flags&FlagEndStream != 0 && !it.hasDP {
+		slot := s.trailerSlot(streamID)
+		if slot != nil {
+			if *slot != nil {
+				s.freeItem(it)
+				return 0, ErrDataExist
+			}
+			*slot = it
+			return 0, nil
 		}
-		st.trailer = it
-		return 0, nil
 	}
 	s.queueCtrl(it)
 	return ret, nil
+}
+
+// trailerSlot returns where trailers for streamID must wait, or nil when
+// they can be queued at once.
+func (s *Session) trailerSlot(streamID int32) **outItem {
+	if st := s.streams.get(streamID); st != nil {
+		if st.hasData {
+			return &st.trailer
+		}
+		return nil
+	}
+	if s.isLocalStreamID(streamID) && streamID > s.lastLocalStreamID {
+		for it := s.syn.head; it != nil; it = it.next {
+			if it.streamID == streamID && it.hasDP {
+				return &it.trailer
+			}
+		}
+	}
+	return nil
 }
 
 // SubmitData attaches a body to streamID, sent after the stream's HEADERS.
@@ -230,6 +253,8 @@ func (s *Session) SubmitSettings(flags FrameFlags, iv []SettingsEntry) error {
 		switch e.ID {
 		case SettingsMaxConcurrentStreams:
 			s.localMaxConcurrent = e.Value
+		case SettingsEnablePush:
+			s.pushEnabled = !s.server && e.Value == 1
 		case SettingsInitialWindowSize:
 			if e.Value > s.local.initialWindowSize {
 				if err := s.applyLocalInitialWindow(e.Value); err != nil {
@@ -284,15 +309,21 @@ func (s *Session) queueRst(streamID int32, code ErrorCode, peerInduced bool) err
 		st.rstQueued = true
 		s.unschedule(st)
 	}
-	it, err := s.newItem(FrameRSTStream)
+	var it *outItem
+	var err error
+	if peerInduced {
+		it, err = s.newAckItem(FrameRSTStream)
+	} else {
+		it, err = s.newItem(FrameRSTStream)
+	}
 	if err != nil {
+		if st != nil {
+			st.rstQueued = false
+		}
 		return err
 	}
 	it.streamID = streamID
 	it.code = code
-	if peerInduced {
-		s.markPeerInduced(it)
-	}
 	s.queueCtrl(it)
 	return nil
 }
