@@ -546,7 +546,12 @@ func (srv *ixOurServer) serve(t *testing.T, conn net.Conn, opt *Options) {
 			srv.slowIn.Add(1)
 			go func() {
 				<-srv.release
-				c.post(respond)
+				c.post(func(s *Session) {
+					// A GOAWAY may have closed the stream meanwhile.
+					if s.StreamState(id) != StreamStateClosed {
+						respond(s)
+					}
+				})
 			}()
 			return
 		}
@@ -888,4 +893,58 @@ func TestInteropLargeHeaderBlocks(t *testing.T) {
 			t.Fatalf("x/net server answered %q to a 40 KiB header sent with CONTINUATION", m.header[":status"])
 		}
 	})
+}
+
+// TestInteropXNetClientGoawayRetry: our server sends GOAWAY with a
+// last_stream_id below some streams in flight. Those streams are closed
+// unprocessed (RFC 9113, Section 6.8), and x/net's client retries them on a
+// new connection; the others are answered on the old one. All five
+// requests succeed.
+func TestInteropXNetClientGoawayRetry(t *testing.T) {
+	srv := newIxOurServer(t, nil)
+	tr := ixTransport()
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: ixTimeout}
+	results := make(chan error, 5)
+	for range 5 {
+		go func() {
+			resp, err := client.Get(ixURL(srv, "/slow"))
+			if err == nil {
+				var b []byte
+				b, err = io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err == nil && string(b) != "slow done" {
+					err = fmt.Errorf("body %q", b)
+				}
+			}
+			results <- err
+		}()
+	}
+	deadline := time.Now().Add(ixTimeout)
+	for srv.slowIn.Load() < 5 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	srv.mu.Lock()
+	c := srv.conns[0]
+	srv.mu.Unlock()
+	c.do(func(s *Session) {
+		if err := s.SubmitGoaway(FlagNone, 3, NoError, []byte("go elsewhere")); err != nil {
+			t.Fatalf("SubmitGoaway: %v", err)
+		}
+	})
+	// The retried requests arrive on a second connection.
+	for srv.slowIn.Load() < 8 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	close(srv.release)
+	for range 5 {
+		if err := <-results; err != nil {
+			t.Fatalf("a request failed around GOAWAY: %v", err)
+		}
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if len(srv.conns) != 2 {
+		t.Fatalf("streams 5, 7 and 9 should be retried on one new connection; %d connections used", len(srv.conns))
+	}
 }
