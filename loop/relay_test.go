@@ -3,10 +3,8 @@ package loop
 import (
 	"bytes"
 	"context"
-	"io"
 	"net"
 	"testing"
-	"time"
 )
 
 // relayFront accepts a client and dials the backend onto the same loop;
@@ -89,12 +87,5 @@ func TestRelayOnOneLoop(t *testing.T) {
 	defer nc.Close()
 	msg := bytes.Repeat([]byte("relay me "), (8<<20)/9)
 	go nc.Write(msg)
-	got := make([]byte, len(msg))
-	nc.SetReadDeadline(time.Now().Add(30 * time.Second))
-	if _, err := io.ReadFull(nc, got); err != nil {
-		t.Fatalf("reading through the relay: %v", err)
-	}
-	if !bytes.Equal(got, msg) {
-		t.Fatal("bytes through the relay differ")
-	}
+	expectBack(t, nc, msg)
 }
