@@ -1,8 +1,9 @@
-// Command echo runs echo servers on one ngloop engine: raw TCP echo now,
-// more protocols as they are added (each in its own file, see servers.go).
+// Command echo runs echo servers on one ngloop engine: raw TCP echo and
+// (with -udp) raw UDP datagram echo now, more protocols as they are added
+// (each in its own file, see servers.go).
 //
 //	go run ./cmd/echo                    # TCP echo on 127.0.0.1:7000
-//	go run ./cmd/echo -tcp :9000 -loops 4
+//	go run ./cmd/echo -tcp :9000 -udp 127.0.0.1:9000 -loops 4
 //
 // SIGINT or SIGTERM stops it gracefully: every connection gets its
 // shutdown event and the command waits up to -grace for them to close.
