@@ -351,6 +351,8 @@ func (s *Session) prepareItem(it *outItem) (bool, error) {
 		f.ErrorCode = it.code
 		f.DebugData = it.buf
 	case FrameWindowUpdate:
+		// From now on new credit goes into a new WINDOW_UPDATE.
+		s.detachWindowUpdate(it)
 		if it.streamID != 0 && s.streams.get(it.streamID) == nil {
 			return false, s.notSend(it, ErrStreamClosed)
 		}

@@ -92,6 +92,7 @@ type Session struct {
 	connRecvWindow   int64
 	connRecvConsumed int64
 	connRecvLimit    int64
+	connWU           *outItem // queued WINDOW_UPDATE for the connection
 
 	goaway             uint8
 	localLastStreamID  int32 // last_stream_id we sent in GOAWAY
