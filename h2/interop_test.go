@@ -512,7 +512,7 @@ func newIxOurServer(t *testing.T, opt *Options) *ixOurServer {
 
 func (srv *ixOurServer) serve(t *testing.T, conn net.Conn, opt *Options) {
 	rec := newIxRecorder()
-	var c *ixConn
+	var cp atomic.Pointer[ixConn] // set once ixStart returns
 	rec.onMessage = func(s *Session, id int32, m *ixMessage) {
 		respond := func(s *Session) {
 			path := m.header[":path"]
@@ -546,6 +546,11 @@ func (srv *ixOurServer) serve(t *testing.T, conn net.Conn, opt *Options) {
 			srv.slowIn.Add(1)
 			go func() {
 				<-srv.release
+				c := cp.Load()
+				for c == nil {
+					time.Sleep(time.Millisecond)
+					c = cp.Load()
+				}
 				c.post(func(s *Session) {
 					// A GOAWAY may have closed the stream meanwhile.
 					if s.StreamState(id) != StreamStateClosed {
@@ -557,7 +562,8 @@ func (srv *ixOurServer) serve(t *testing.T, conn net.Conn, opt *Options) {
 		}
 		respond(s)
 	}
-	c = ixStart(t, conn, rec.callbacks(), func(cb *Callbacks) (*Session, error) { return NewServerSession(cb, opt) })
+	c := ixStart(t, conn, rec.callbacks(), func(cb *Callbacks) (*Session, error) { return NewServerSession(cb, opt) })
+	cp.Store(c)
 	srv.mu.Lock()
 	srv.conns = append(srv.conns, c)
 	srv.recs = append(srv.recs, rec)
