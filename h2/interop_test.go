@@ -157,6 +157,7 @@ func ixBody(body []byte, trailer []NV) *DataProvider {
 
 // ixMessage is what one side received on a stream.
 type ixMessage struct {
+	promise map[string]string // PUSH_PROMISE request fields, for pushed streams
 	header  map[string]string
 	trailer map[string]string
 	body    bytes.Buffer
@@ -205,6 +206,15 @@ func (r *ixRecorder) msg(id int32) *ixMessage {
 func (r *ixRecorder) callbacks() *Callbacks {
 	return &Callbacks{
 		OnHeader: func(s *Session, f *Frame, name, value []byte, flags NVFlag) error {
+			if f.Type() == FramePushPromise {
+				// The promised request: kept apart from the response.
+				m := r.msg(f.PromisedStreamID)
+				if m.promise == nil {
+					m.promise = map[string]string{}
+				}
+				m.promise[string(name)] = string(value)
+				return nil
+			}
 			m := r.msg(f.StreamID())
 			// A HEADERS block after the request, or after a final
 			// response, is a trailer section.
