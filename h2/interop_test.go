@@ -157,6 +157,7 @@ func ixBody(body []byte, trailer []NV) *DataProvider {
 
 // ixMessage is what one side received on a stream.
 type ixMessage struct {
+	promise map[string]string // PUSH_PROMISE request fields, for pushed streams
 	header  map[string]string
 	trailer map[string]string
 	body    bytes.Buffer
@@ -205,6 +206,15 @@ func (r *ixRecorder) msg(id int32) *ixMessage {
 func (r *ixRecorder) callbacks() *Callbacks {
 	return &Callbacks{
 		OnHeader: func(s *Session, f *Frame, name, value []byte, flags NVFlag) error {
+			if f.Type() == FramePushPromise {
+				// The promised request: kept apart from the response.
+				m := r.msg(f.PromisedStreamID)
+				if m.promise == nil {
+					m.promise = map[string]string{}
+				}
+				m.promise[string(name)] = string(value)
+				return nil
+			}
 			m := r.msg(f.StreamID())
 			// A HEADERS block after the request, or after a final
 			// response, is a trailer section.
@@ -512,7 +522,7 @@ func newIxOurServer(t *testing.T, opt *Options) *ixOurServer {
 
 func (srv *ixOurServer) serve(t *testing.T, conn net.Conn, opt *Options) {
 	rec := newIxRecorder()
-	var c *ixConn
+	var cp atomic.Pointer[ixConn] // set once ixStart returns
 	rec.onMessage = func(s *Session, id int32, m *ixMessage) {
 		respond := func(s *Session) {
 			path := m.header[":path"]
@@ -546,13 +556,24 @@ func (srv *ixOurServer) serve(t *testing.T, conn net.Conn, opt *Options) {
 			srv.slowIn.Add(1)
 			go func() {
 				<-srv.release
-				c.post(respond)
+				c := cp.Load()
+				for c == nil {
+					time.Sleep(time.Millisecond)
+					c = cp.Load()
+				}
+				c.post(func(s *Session) {
+					// A GOAWAY may have closed the stream meanwhile.
+					if s.StreamState(id) != StreamStateClosed {
+						respond(s)
+					}
+				})
 			}()
 			return
 		}
 		respond(s)
 	}
-	c = ixStart(t, conn, rec.callbacks(), func(cb *Callbacks) (*Session, error) { return NewServerSession(cb, opt) })
+	c := ixStart(t, conn, rec.callbacks(), func(cb *Callbacks) (*Session, error) { return NewServerSession(cb, opt) })
+	cp.Store(c)
 	srv.mu.Lock()
 	srv.conns = append(srv.conns, c)
 	srv.recs = append(srv.recs, rec)
@@ -782,5 +803,164 @@ func TestInteropXNetClientSlowReader(t *testing.T) {
 	srv.mu.Unlock()
 	if n := rec.windowUpdates.Load(); n < size/65535 {
 		t.Fatalf("the body needs the client's WINDOW_UPDATEs to get through; our server saw %d", n)
+	}
+}
+
+// TestInteropXNetClientSmallHeaderTables: both sides shrink the HPACK
+// dynamic table (x/net's decoder to 256 octets, ours to 256): each encoder
+// must follow the other's SETTINGS_HEADER_TABLE_SIZE, with the size update
+// RFC 7541 Section 4.2 requires, over many requests that keep evicting.
+func TestInteropXNetClientSmallHeaderTables(t *testing.T) {
+	srv := newIxOurServer(t, &Options{HeaderTableSize: 256})
+	tr := ixTransport()
+	tr.MaxDecoderHeaderTableSize = 256
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: ixTimeout}
+	for i := range 50 {
+		req, _ := http.NewRequest("GET", ixURL(srv, "/get"), nil)
+		for j := range 5 {
+			req.Header.Set(fmt.Sprintf("x-h%d", j), strings.Repeat(strconv.Itoa(i), 20+j))
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(body) != "hello from ngloop" {
+			t.Fatalf("request %d: body %q", i, body)
+		}
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if len(srv.conns) != 1 {
+		t.Fatalf("an HPACK error would have cost the connection: %d connections used", len(srv.conns))
+	}
+}
+
+// TestInteropXNetClientCancel: x/net's client gives up on responses in
+// flight (RST_STREAM CANCEL); our server drops those streams and the
+// connection keeps serving.
+func TestInteropXNetClientCancel(t *testing.T) {
+	srv := newIxOurServer(t, nil)
+	tr := ixSmallWindowTransport(t)
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: ixTimeout}
+	for i := range 10 {
+		// The 1 MiB response stalls on the 64 KiB window; closing the
+		// body early makes x/net reset the stream.
+		resp, err := client.Get(ixURL(srv, "/big?n=1048576"))
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		var b [1000]byte
+		if _, err := io.ReadFull(resp.Body, b[:]); err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		resp.Body.Close()
+	}
+	resp, err := client.Get(ixURL(srv, "/get"))
+	if err != nil {
+		t.Fatalf("after 10 cancelled streams: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "hello from ngloop" {
+		t.Fatalf("body %q", body)
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if len(srv.conns) != 1 {
+		t.Fatalf("cancelled streams must not cost the connection: %d connections used", len(srv.conns))
+	}
+}
+
+// TestInteropLargeHeaderBlocks: a 40 KiB header field needs CONTINUATION
+// frames (the blocks exceed the 16 KiB frame size) in both directions.
+func TestInteropLargeHeaderBlocks(t *testing.T) {
+	big := strings.Repeat("abcdefgh", 5<<10)
+	t.Run("x/net client to our server", func(t *testing.T) {
+		srv := newIxOurServer(t, nil)
+		tr := ixTransport()
+		defer tr.CloseIdleConnections()
+		req, _ := http.NewRequest("GET", ixURL(srv, "/get"), nil)
+		req.Header.Set("x-big", big)
+		resp, err := (&http.Client{Transport: tr, Timeout: ixTimeout}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		srv.mu.Lock()
+		rec, c := srv.recs[0], srv.conns[0]
+		srv.mu.Unlock()
+		var got string
+		c.do(func(s *Session) { got = rec.streams[1].header["x-big"] })
+		if resp.StatusCode != 200 || got != big {
+			t.Fatalf("status %d, our server received x-big of %d octets, want %d", resp.StatusCode, len(got), len(big))
+		}
+	})
+	t.Run("our client to x/net server", func(t *testing.T) {
+		x := newIxXNetServer(t)
+		rec := newIxRecorder()
+		c := dialOurClient(t, x.ln.Addr().String(), nil, rec)
+		_, m := c.submit(rec, ixReq("GET", "/get", "x-big", big), nil)
+		m.wait(t, "GET with a 40 KiB header")
+		if m.header[":status"] != "200" {
+			t.Fatalf("x/net server answered %q to a 40 KiB header sent with CONTINUATION", m.header[":status"])
+		}
+	})
+}
+
+// TestInteropXNetClientGoawayRetry: our server sends GOAWAY with a
+// last_stream_id below some streams in flight. Those streams are closed
+// unprocessed (RFC 9113, Section 6.8), and x/net's client retries them on a
+// new connection; the others are answered on the old one. All five
+// requests succeed.
+func TestInteropXNetClientGoawayRetry(t *testing.T) {
+	srv := newIxOurServer(t, nil)
+	tr := ixTransport()
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: ixTimeout}
+	results := make(chan error, 5)
+	for range 5 {
+		go func() {
+			resp, err := client.Get(ixURL(srv, "/slow"))
+			if err == nil {
+				var b []byte
+				b, err = io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err == nil && string(b) != "slow done" {
+					err = fmt.Errorf("body %q", b)
+				}
+			}
+			results <- err
+		}()
+	}
+	deadline := time.Now().Add(ixTimeout)
+	for srv.slowIn.Load() < 5 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	srv.mu.Lock()
+	c := srv.conns[0]
+	srv.mu.Unlock()
+	c.do(func(s *Session) {
+		if err := s.SubmitGoaway(FlagNone, 3, NoError, []byte("go elsewhere")); err != nil {
+			t.Fatalf("SubmitGoaway: %v", err)
+		}
+	})
+	// The retried requests arrive on a second connection.
+	for srv.slowIn.Load() < 8 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	close(srv.release)
+	for range 5 {
+		if err := <-results; err != nil {
+			t.Fatalf("a request failed around GOAWAY: %v", err)
+		}
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if len(srv.conns) != 2 {
+		t.Fatalf("streams 5, 7 and 9 should be retried on one new connection; %d connections used", len(srv.conns))
 	}
 }
