@@ -190,7 +190,9 @@ func newSession(server bool, cb *Callbacks, opt *Options) (*Session, error) {
 		s.nextStreamID = 1
 		s.r.state = rsFirstSettings
 	}
-	s.wbuf = make([]byte, 0, FrameHeaderLen+1+dataChunk+MaxPadLen)
+	// Enough for control frames; the first DATA frame grows it to its
+	// final size (see prepareData).
+	s.wbuf = make([]byte, 0, 512)
 	s.sched.init()
 	s.enc.init(o.MaxDeflateTableSize)
 	s.dec.init(o.MaxHeaderListSize, s.onField)
