@@ -324,3 +324,20 @@ func TestSessionSendSelectPaddingPadsHeadersPushPromiseAndData(t *testing.T) {
 		t.Fatalf("the wire carries%s, want padded HEADERS, PUSH_PROMISE and DATA", summary(fs))
 	}
 }
+
+func TestSessionSendReturnsNoMem(t *testing.T) {
+	// The seed's other error: out of memory. Here the bounded outbound
+	// queue is full when Send must queue a RST_STREAM for a body that
+	// failed.
+	srv, _, rd := serverWithGet(t, &Options{MaxOutboundQueue: 4})
+	srv.s.SubmitResponse(1, hdrs(":status", "200"), &DataProvider{Read: func(s *Session, id int32, buf []byte, flags *DataFlags) (int, error) {
+		for s.SubmitPing(FlagNone, nil) == nil {
+		}
+		return 0, ErrTemporalCallbackFailure
+	}})
+	srv.wire.Reset()
+	if err := srv.s.Send(); err != ErrNoMem {
+		t.Fatalf("Send with a full queue returned %v, want ErrNoMem", err)
+	}
+	rd.frames(srv.wire.Bytes())
+}
