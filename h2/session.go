@@ -167,7 +167,8 @@ func newSession(server bool, cb *Callbacks, opt *Options) (*Session, error) {
 		remote:             initialSettings(),
 		localMaxConcurrent: o.MaxConcurrentStreams,
 		pushEnabled:        !server && o.EnablePush,
-		streams:            newStreamTable(int(o.MaxConcurrentStreams) + 16),
+		// The table grows on demand; a huge limit must not allocate up front.
+		streams:            newStreamTable(int(min(o.MaxConcurrentStreams, 256)) + 16),
 		closed:             newClosedRing(o.MaxClosedStreams),
 		connSendWindow:     defaultWindowSize,
 		connRecvWindow:     defaultWindowSize,
