@@ -159,17 +159,19 @@ func (s *Session) submitHeaders(flags FrameFlags, streamID int32, nva []NV, data
 // trailerSlot returns where trailers for streamID must wait, or nil when
 // they can be queued at once.
 func (s *Session) trailerSlot(streamID int32) **outItem {
+	q := &s.ctrl // a response whose HEADERS (with a body) is queued
 	if st := s.streams.get(streamID); st != nil {
 		if st.hasData {
 			return &st.trailer
 		}
+	} else if s.isLocalStreamID(streamID) && streamID > s.lastLocalStreamID {
+		q = &s.syn // a request not sent yet
+	} else {
 		return nil
 	}
-	if s.isLocalStreamID(streamID) && streamID > s.lastLocalStreamID {
-		for it := s.syn.head; it != nil; it = it.next {
-			if it.streamID == streamID && it.hasDP {
-				return &it.trailer
-			}
+	for it := q.head; it != nil; it = it.next {
+		if it.typ == FrameHeaders && it.streamID == streamID && it.hasDP {
+			return &it.trailer
 		}
 	}
 	return nil
