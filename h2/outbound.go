@@ -16,6 +16,7 @@ type outItem struct {
 	nva        []NV
 	nvbuf      []byte
 	request    bool // HEADERS that opens a stream we initiate
+	canceled   bool // request reset by the application before it was sent
 	pri        PrioritySpec
 	hasPri     bool
 	hasDP      bool

@@ -292,6 +292,9 @@ func (s *Session) prepareItem(it *outItem) (bool, error) {
 		var st *stream
 		if it.request {
 			f.Cat = HCatRequest
+			if it.canceled {
+				return false, s.notSend(it, ErrStreamClosed)
+			}
 		} else {
 			st = s.streams.get(it.streamID)
 			switch {

@@ -300,6 +300,17 @@ func (s *Session) SubmitRstStream(flags FrameFlags, streamID int32, code ErrorCo
 	if streamID <= 0 {
 		return ErrInvalidArgument
 	}
+	if s.isLocalStreamID(streamID) && streamID > s.lastLocalStreamID {
+		// A request not sent yet: RST_STREAM on an idle stream would be a
+		// protocol error, so the request is canceled instead, as nghttp2
+		// does (its HEADERS then fails with ErrStreamClosed).
+		for it := s.syn.head; it != nil; it = it.next {
+			if it.streamID == streamID {
+				it.canceled = true
+				return nil
+			}
+		}
+	}
 	return s.queueRst(streamID, code, false)
 }
 
