@@ -189,6 +189,23 @@ func (s *Session) SubmitData(flags FrameFlags, streamID int32, data *DataProvide
 	}
 	st := s.streams.get(streamID)
 	if st == nil {
+		// A request submitted with SubmitHeaders and not sent yet.
+		if s.isLocalStreamID(streamID) && streamID > s.lastLocalStreamID {
+			for it := s.syn.head; it != nil; it = it.next {
+				if it.streamID != streamID {
+					continue
+				}
+				switch {
+				case it.flags&FlagEndStream != 0:
+					return ErrStreamShutWr
+				case it.hasDP:
+					return ErrDataExist
+				}
+				it.hasDP = true
+				it.dp = *data
+				return nil
+			}
+		}
 		return ErrStreamClosed
 	}
 	if !st.canSend() {
