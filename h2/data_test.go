@@ -186,3 +186,32 @@ func TestDataChunkPauseStopsMemRecvAfterTheFrame(t *testing.T) {
 		t.Fatalf("the second MemRecv returned (%d, %v) and delivered %q, want the rest", n2, err, srv.body[1])
 	}
 }
+
+func TestSendDataTemporalFailureResetsTheStream(t *testing.T) {
+	srv, _, rd := serverWithGet(t, nil)
+	srv.cb.SendData = func(*Session, *Frame, []byte, int) error { return ErrTemporalCallbackFailure }
+	srv.s.cb = srv.cb
+	srv.s.SubmitResponse(1, hdrs(":status", "200"), &DataProvider{Read: func(s *Session, id int32, buf []byte, flags *DataFlags) (int, error) {
+		*flags |= DataFlagNoCopy | DataFlagEOF
+		return 10, nil
+	}})
+	if got := frameLines(rd.frames(srv.flush())); !slices.Equal(got, []string{"HEADERS", "RST_STREAM"}) || srv.closed[1] != InternalError {
+		t.Fatalf("a failing SendData sent %q and closed with %v, want HEADERS, RST_STREAM and INTERNAL_ERROR", got, srv.closed[1])
+	}
+}
+
+func TestSubmitDataOnARequestNotSentYet(t *testing.T) {
+	c, _, rd := clientReady(t, nil)
+	id, _ := c.s.SubmitHeaders(FlagNone, -1, hdrs(":method", "POST", ":scheme", "https", ":path", "/", ":authority", "a"), nil)
+	if err := c.s.SubmitData(FlagNone, id, bytesProvider([]byte("payload"))); err != nil {
+		t.Fatalf("SubmitData after SubmitHeaders(-1) returned %v", err)
+	}
+	fs := rd.frames(c.flush())
+	if got := frameLines(fs); !slices.Equal(got, []string{"HEADERS", "DATA+END_STREAM"}) || string(fs[1].Data) != "payload" {
+		t.Fatalf("the request went out as %q, want HEADERS then DATA \"payload\" with END_STREAM", got)
+	}
+	id2, _ := c.s.SubmitHeaders(FlagEndStream, -1, getRequest(), nil)
+	if err := c.s.SubmitData(FlagNone, id2, bytesProvider(nil)); err != ErrStreamShutWr {
+		t.Fatalf("SubmitData on a request submitted with END_STREAM returned %v, want ErrStreamShutWr", err)
+	}
+}

@@ -157,6 +157,7 @@ func ixBody(body []byte, trailer []NV) *DataProvider {
 
 // ixMessage is what one side received on a stream.
 type ixMessage struct {
+	promise map[string]string // PUSH_PROMISE request fields, for pushed streams
 	header  map[string]string
 	trailer map[string]string
 	body    bytes.Buffer
@@ -205,6 +206,15 @@ func (r *ixRecorder) msg(id int32) *ixMessage {
 func (r *ixRecorder) callbacks() *Callbacks {
 	return &Callbacks{
 		OnHeader: func(s *Session, f *Frame, name, value []byte, flags NVFlag) error {
+			if f.Type() == FramePushPromise {
+				// The promised request: kept apart from the response.
+				m := r.msg(f.PromisedStreamID)
+				if m.promise == nil {
+					m.promise = map[string]string{}
+				}
+				m.promise[string(name)] = string(value)
+				return nil
+			}
 			m := r.msg(f.StreamID())
 			// A HEADERS block after the request, or after a final
 			// response, is a trailer section.
@@ -512,7 +522,7 @@ func newIxOurServer(t *testing.T, opt *Options) *ixOurServer {
 
 func (srv *ixOurServer) serve(t *testing.T, conn net.Conn, opt *Options) {
 	rec := newIxRecorder()
-	var c *ixConn
+	var cp atomic.Pointer[ixConn] // set once ixStart returns
 	rec.onMessage = func(s *Session, id int32, m *ixMessage) {
 		respond := func(s *Session) {
 			path := m.header[":path"]
@@ -546,6 +556,11 @@ func (srv *ixOurServer) serve(t *testing.T, conn net.Conn, opt *Options) {
 			srv.slowIn.Add(1)
 			go func() {
 				<-srv.release
+				c := cp.Load()
+				for c == nil {
+					time.Sleep(time.Millisecond)
+					c = cp.Load()
+				}
 				c.post(func(s *Session) {
 					// A GOAWAY may have closed the stream meanwhile.
 					if s.StreamState(id) != StreamStateClosed {
@@ -557,7 +572,8 @@ func (srv *ixOurServer) serve(t *testing.T, conn net.Conn, opt *Options) {
 		}
 		respond(s)
 	}
-	c = ixStart(t, conn, rec.callbacks(), func(cb *Callbacks) (*Session, error) { return NewServerSession(cb, opt) })
+	c := ixStart(t, conn, rec.callbacks(), func(cb *Callbacks) (*Session, error) { return NewServerSession(cb, opt) })
+	cp.Store(c)
 	srv.mu.Lock()
 	srv.conns = append(srv.conns, c)
 	srv.recs = append(srv.recs, rec)

@@ -86,6 +86,9 @@ func TestInteropNghttpdServer(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "file"), content, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(filepath.Join(dir, "index"), []byte("index"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	// nghttpd cannot take port 0 and report it: pick a free port, then
 	// retry if another process took it meanwhile.
 	var cmd *exec.Cmd
@@ -97,7 +100,7 @@ func TestInteropNghttpdServer(t *testing.T) {
 		}
 		port := ln.Addr().(*net.TCPAddr).Port
 		ln.Close()
-		cmd = exec.Command(bin, "--no-tls", "-d", dir, "-a", "127.0.0.1", strconv.Itoa(port))
+		cmd = exec.Command(bin, "--no-tls", "-d", dir, "-a", "127.0.0.1", "-p", "/index=/file", strconv.Itoa(port))
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -133,5 +136,27 @@ func TestInteropNghttpdServer(t *testing.T) {
 	m.wait(t, "GET /missing from nghttpd")
 	if m.header[":status"] != "404" {
 		t.Fatalf("from nghttpd: status %q for a missing file", m.header[":status"])
+	}
+
+	// Server push: with SETTINGS_ENABLE_PUSH=1, GET /index brings /file
+	// on a promised stream.
+	prec := newIxRecorder()
+	pc := dialOurClient(t, addr, &Options{EnablePush: true}, prec)
+	_, m = pc.submit(prec, ixReq("GET", "/index"), nil)
+	m.wait(t, "GET /index from nghttpd")
+	var pushed *ixMessage
+	pc.do(func(s *Session) {
+		for id, pm := range prec.streams {
+			if id%2 == 0 {
+				pushed = pm
+			}
+		}
+	})
+	if pushed == nil {
+		t.Fatal("nghttpd pushed nothing to a client that enabled push")
+	}
+	pushed.wait(t, "pushed /file")
+	if pushed.promise[":path"] != "/file" || pushed.header[":status"] != "200" || !bytes.Equal(pushed.body.Bytes(), content) {
+		t.Fatalf("pushed stream: promise %v, status %q, %d octets (want %d intact)", pushed.promise, pushed.header[":status"], pushed.body.Len(), len(content))
 	}
 }

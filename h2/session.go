@@ -92,6 +92,7 @@ type Session struct {
 	connRecvWindow   int64
 	connRecvConsumed int64
 	connRecvLimit    int64
+	connWU           *outItem // queued WINDOW_UPDATE for the connection
 
 	goaway             uint8
 	localLastStreamID  int32 // last_stream_id we sent in GOAWAY
@@ -166,7 +167,8 @@ func newSession(server bool, cb *Callbacks, opt *Options) (*Session, error) {
 		remote:             initialSettings(),
 		localMaxConcurrent: o.MaxConcurrentStreams,
 		pushEnabled:        !server && o.EnablePush,
-		streams:            newStreamTable(int(o.MaxConcurrentStreams) + 16),
+		// The table grows on demand; a huge limit must not allocate up front.
+		streams:            newStreamTable(int(min(o.MaxConcurrentStreams, 256)) + 16),
 		closed:             newClosedRing(o.MaxClosedStreams),
 		connSendWindow:     defaultWindowSize,
 		connRecvWindow:     defaultWindowSize,
@@ -189,7 +191,9 @@ func newSession(server bool, cb *Callbacks, opt *Options) (*Session, error) {
 		s.nextStreamID = 1
 		s.r.state = rsFirstSettings
 	}
-	s.wbuf = make([]byte, 0, FrameHeaderLen+1+dataChunk+MaxPadLen)
+	// Enough for control frames; the first DATA frame grows it to its
+	// final size (see prepareData).
+	s.wbuf = make([]byte, 0, 512)
 	s.sched.init()
 	s.enc.init(o.MaxDeflateTableSize)
 	s.dec.init(o.MaxHeaderListSize, s.onField)
@@ -243,7 +247,8 @@ func (s *Session) SetUserData(v any) { s.userData = v }
 // false once the session is terminated, or once GOAWAY went both ways (or
 // one way with nothing left to do) and no stream is active.
 func (s *Session) WantRead() bool {
-	if s.goaway&(goawayTerminated|goawayTermOnSend) != 0 {
+	// As nghttp2: a terminating GOAWAY stops reading once it is sent.
+	if s.goaway&goawayTerminated != 0 {
 		return false
 	}
 	if s.goaway&(goawaySent|goawayRecv) != 0 && s.streams.count == 0 {

@@ -161,3 +161,62 @@ func TestSubmitFunctionsCheckTheSide(t *testing.T) {
 		t.Errorf("a server's SubmitPriorityUpdate returned %v, want ErrInvalidState", err)
 	}
 }
+
+func TestSendLargeHeaderBlockUsesContinuation(t *testing.T) {
+	val := make([]byte, 40000)
+	for i := range val {
+		val[i] = 'a' + byte(i%26)
+	}
+	c, s := newPair(t, nil, nil)
+	s.cb.OnFrameRecv = func(ss *Session, f *Frame) error {
+		if f.Type() == FrameHeaders && f.Cat == HCatRequest {
+			return ss.SubmitResponse(f.StreamID(), []NV{{Name: []byte(":status"), Value: []byte("200")}, {Name: []byte("x-big"), Value: val, Flags: NVFlagNoIndex}}, nil)
+		}
+		return nil
+	}
+	s.s.cb = s.cb
+	c.s.SubmitRequest(getRequest(), nil, nil)
+	s.feed(c.flush())
+	out := s.flush()
+	fs := newWireReader(t).frames(out)
+	lines := frameLines(fs)
+	if !slices.Contains(lines, "CONTINUATION") {
+		t.Fatalf("a 40000-octet header went out as %q, want HEADERS followed by CONTINUATION frames", lines)
+	}
+	for _, f := range fs {
+		if f.Type == FrameHeaders && f.Flags.Has(FlagEndHeaders) {
+			t.Fatalf("the first HEADERS of a split block carries END_HEADERS")
+		}
+	}
+	c.feed(out)
+	if got := c.headers[1]; len(got) != 2 || got[1] != "x-big: "+string(val) || c.closed[1] != NoError {
+		t.Fatalf("the client decoded %d fields (close %v), want :status and the 40000-octet x-big", len(got), c.closed[1])
+	}
+}
+
+func TestLocalInitialWindowSizeChangeAppliesToOpenStreams(t *testing.T) {
+	srv, w, rd := serverWithStreams(t, nil, 1)
+	// Raising our INITIAL_WINDOW_SIZE takes effect at once: the peer may
+	// send 100000 octets on the open stream (the connection window is
+	// raised separately).
+	srv.s.SubmitSettings(FlagNone, []SettingsEntry{{SettingsInitialWindowSize, 200000}})
+	srv.s.SetLocalWindowSize(FlagNone, 0, 1<<20)
+	rd.frames(srv.flush())
+	writeData(w, 1, 100000)
+	if err := srv.feed(w.take()); err != nil {
+		t.Fatalf("100000 octets after raising INITIAL_WINDOW_SIZE to 200000 drew %v", err)
+	}
+	// Lowering it applies when acknowledged.
+	srv.s.SubmitSettings(FlagNone, []SettingsEntry{{SettingsInitialWindowSize, 10}})
+	rd.frames(srv.flush())
+	if v := srv.s.LocalSetting(SettingsInitialWindowSize); v != 200000 {
+		t.Fatalf("before its ACK our INITIAL_WINDOW_SIZE is %d, want still 200000", v)
+	}
+	w.fr.WriteSettingsAck()
+	w.fr.WriteSettingsAck()
+	w.fr.WriteSettingsAck()
+	srv.feed(w.take())
+	if v := srv.s.LocalSetting(SettingsInitialWindowSize); v != 10 {
+		t.Fatalf("after the ACKs our INITIAL_WINDOW_SIZE is %d, want 10", v)
+	}
+}

@@ -31,7 +31,12 @@ const (
 var streamStateNames = [...]string{"idle", "reserved (local)", "reserved (remote)", "open",
 	"half-closed (local)", "half-closed (remote)", "closed"}
 
-func (st StreamState) String() string { return streamStateNames[st] }
+func (st StreamState) String() string {
+	if int(st) < len(streamStateNames) {
+		return streamStateNames[st]
+	}
+	return "unknown stream state"
+}
 
 // How a remembered closed stream ended; it decides the answer to frames
 // that arrive on it later (RFC 9113, Section 5.1, "closed").
@@ -58,6 +63,7 @@ type stream struct {
 	recvWindow   int64
 	recvConsumed int64
 	recvLimit    int64
+	wu           *outItem // queued WINDOW_UPDATE not sent yet
 
 	// Outgoing body.
 	dp          DataProvider
