@@ -186,3 +186,16 @@ func TestDataChunkPauseStopsMemRecvAfterTheFrame(t *testing.T) {
 		t.Fatalf("the second MemRecv returned (%d, %v) and delivered %q, want the rest", n2, err, srv.body[1])
 	}
 }
+
+func TestSendDataTemporalFailureResetsTheStream(t *testing.T) {
+	srv, _, rd := serverWithGet(t, nil)
+	srv.cb.SendData = func(*Session, *Frame, []byte, int) error { return ErrTemporalCallbackFailure }
+	srv.s.cb = srv.cb
+	srv.s.SubmitResponse(1, hdrs(":status", "200"), &DataProvider{Read: func(s *Session, id int32, buf []byte, flags *DataFlags) (int, error) {
+		*flags |= DataFlagNoCopy | DataFlagEOF
+		return 10, nil
+	}})
+	if got := frameLines(rd.frames(srv.flush())); !slices.Equal(got, []string{"HEADERS", "RST_STREAM"}) || srv.closed[1] != InternalError {
+		t.Fatalf("a failing SendData sent %q and closed with %v, want HEADERS, RST_STREAM and INTERNAL_ERROR", got, srv.closed[1])
+	}
+}

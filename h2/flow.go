@@ -39,18 +39,30 @@ func (s *Session) sendWindowUpdate(streamID int32, incr int64) error {
 	if incr <= 0 {
 		return nil
 	}
-	// Not subject to the application's queue limit: at most one per
-	// half window of DATA received.
-	it := s.takeItem(FrameWindowUpdate)
-	it.streamID = streamID
-	it.incr = int32(incr)
+	// At most one WINDOW_UPDATE per stream (and one for the connection)
+	// waits in the queue: later credit is added to it. So a peer that
+	// sends DATA but does not read cannot grow the queue, and the item is
+	// not subject to the application's queue limit.
+	var slot **outItem
 	if streamID == 0 {
 		s.connRecvWindow += incr
 		s.connRecvConsumed -= incr
+		slot = &s.connWU
 	} else if st := s.streams.get(streamID); st != nil {
 		st.recvWindow += incr
 		st.recvConsumed -= incr
+		slot = &st.wu
+	} else {
+		return nil
 	}
+	if it := *slot; it != nil {
+		it.incr += int32(incr)
+		return nil
+	}
+	it := s.takeItem(FrameWindowUpdate)
+	it.streamID = streamID
+	it.incr = int32(incr)
+	*slot = it
 	s.queueCtrl(it)
 	return nil
 }

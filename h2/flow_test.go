@@ -178,3 +178,23 @@ func writeData(w *rawWriter, id uint32, n int) {
 		n -= k
 	}
 }
+
+func TestFlowWindowUpdatesCoalesceWhileUnsent(t *testing.T) {
+	// A peer that sends DATA and never reads: one WINDOW_UPDATE per
+	// stream and one for the connection wait, carrying all the credit.
+	srv, w, rd := serverWithStreams(t, &Options{InitialWindowSize: 1 << 20}, 1)
+	rd.frames(srv.flush())
+	for i := 0; i < 20; i++ {
+		writeData(w, 1, 40000)
+		if err := srv.feed(w.take()); err != nil {
+			t.Fatalf("DATA within the windows drew %v", err)
+		}
+	}
+	if srv.s.numItems > 2 {
+		t.Fatalf("%d frames wait in the queue after 20 rounds of DATA, want at most 2 WINDOW_UPDATEs", srv.s.numItems)
+	}
+	wu := windowUpdates(rd.frames(srv.flush()))
+	if wu[0] == 0 || wu[1] == 0 || wu[0] > 800000 || wu[1] > 800000 {
+		t.Fatalf("the coalesced WINDOW_UPDATEs are %v, want credit for up to 800000 octets on 0 and 1", wu)
+	}
+}

@@ -118,6 +118,9 @@ func (s *Session) freeItem(it *outItem) {
 	if it.trailer != nil {
 		s.freeItem(it.trailer)
 	}
+	if it.typ == FrameWindowUpdate {
+		s.detachWindowUpdate(it)
+	}
 	clear(it.nva)
 	nva, nvbuf, buf, origin, iv := it.nva[:0], it.nvbuf[:0], it.buf[:0], it.origin[:0], it.iv[:0]
 	*it = outItem{nva: nva, nvbuf: nvbuf, buf: buf, origin: origin, iv: iv}
@@ -172,4 +175,16 @@ func (it *outItem) setNVA(nva []NV) {
 // peer is flooding us and the connection ends with ENHANCE_YOUR_CALM.
 func (s *Session) queueCtrl(it *outItem) {
 	s.ctrl.push(it)
+}
+
+// detachWindowUpdate forgets it as the WINDOW_UPDATE that collects
+// credit for its stream or the connection.
+func (s *Session) detachWindowUpdate(it *outItem) {
+	if it.streamID == 0 {
+		if s.connWU == it {
+			s.connWU = nil
+		}
+	} else if st := s.streams.get(it.streamID); st != nil && st.wu == it {
+		st.wu = nil
+	}
 }

@@ -297,6 +297,14 @@ func (s *Session) streamError(streamID int32, code ErrorCode, rule string) error
 	if err := s.queueRst(streamID, code, true); err != nil {
 		return s.connErrorLib(EnhanceYourCalm, ErrFlooded, "rst_stream_flood")
 	}
+	if s.streams.get(streamID) == nil {
+		// A stream refused before it opened (or one we never knew):
+		// frames the peer already sent on it are dropped, not treated as
+		// frames on a stream that was never opened.
+		if _, found, _ := s.closed.lookup(streamID); !found {
+			s.closed.add(streamID, closedResetSent)
+		}
+	}
 	if !s.streamErrPending {
 		s.streamErrPending = true
 		s.streamErr = StreamError{StreamID: streamID, Lib: streamLibError(code, rule), Code: code, Rule: rule}
@@ -352,6 +360,11 @@ func (s *Session) closedStreamFrame(id int32, what string) (ignore bool, err err
 		// HEADERS or PRIORITY on a stream in this state MUST be treated
 		// as a connection error of type PROTOCOL_ERROR."
 		return false, s.connError(ProtocolError, ErrProto, what+"_on_idle_stream")
+	}
+	if s.goaway&goawaySent != 0 && !s.isLocalStreamID(id) && id > s.localLastStreamID {
+		// Streams the peer opened after our GOAWAY are ignored, with all
+		// their frames (RFC 9113, Section 6.8).
+		return true, nil
 	}
 	how, found, known := s.closed.lookup(id)
 	switch {

@@ -143,7 +143,7 @@ func TestSessionSendFrameNotSendWhenPreconditionFails(t *testing.T) {
 
 func TestSessionSendBeforeFrameSendCancel(t *testing.T) {
 	// Steps 6 and 7: ErrCancel from BeforeFrameSend cancels the frame and
-	// OnFrameNotSend gets ErrCancel; the stream opened in step 5 closes.
+	// OnFrameNotSend gets ErrCancel; the stream opened in step 5 closes with REFUSED_STREAM, as in nghttp2.
 	c, _, rd := clientReady(t, nil)
 	var log stepLog
 	instrument(c, &log, 1<<20)
@@ -168,7 +168,7 @@ func TestSessionSendBeforeFrameSendCancel(t *testing.T) {
 		"select_padding HEADERS 1 state=idle",
 		"before_frame_send HEADERS 1",
 		fmt.Sprintf("on_frame_not_send HEADERS 1 %d", int(ErrCancel)),
-		"on_stream_close 1 CANCEL",
+		"on_stream_close 1 REFUSED_STREAM",
 	}
 	if !slices.Equal(log.lines, want) {
 		t.Fatalf("callbacks ran as\n\t%s\nwant\n\t%s", strings.Join(log.lines, "\n\t"), strings.Join(want, "\n\t"))

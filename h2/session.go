@@ -92,6 +92,7 @@ type Session struct {
 	connRecvWindow   int64
 	connRecvConsumed int64
 	connRecvLimit    int64
+	connWU           *outItem // queued WINDOW_UPDATE for the connection
 
 	goaway             uint8
 	localLastStreamID  int32 // last_stream_id we sent in GOAWAY
@@ -243,7 +244,8 @@ func (s *Session) SetUserData(v any) { s.userData = v }
 // false once the session is terminated, or once GOAWAY went both ways (or
 // one way with nothing left to do) and no stream is active.
 func (s *Session) WantRead() bool {
-	if s.goaway&(goawayTerminated|goawayTermOnSend) != 0 {
+	// As nghttp2: a terminating GOAWAY stops reading once it is sent.
+	if s.goaway&goawayTerminated != 0 {
 		return false
 	}
 	if s.goaway&(goawaySent|goawayRecv) != 0 && s.streams.count == 0 {

@@ -58,6 +58,7 @@ type stream struct {
 	recvWindow   int64
 	recvConsumed int64
 	recvLimit    int64
+	wu           *outItem // queued WINDOW_UPDATE not sent yet
 
 	// Outgoing body.
 	dp          DataProvider
