@@ -115,6 +115,25 @@ func (e *hpackEncoder) internLimit() int {
 // many strings, most recently used first.
 const internWays = 4
 
+// internHash is FNV-1a over the length and at most the first and last 16
+// octets, so a long value (a 4 KiB cookie) costs no more to look up than
+// a short one; values alike at both ends share a set, and the LRU ways
+// absorb that.
+func internHash(b []byte) uint64 {
+	h := uint64(14695981039346656037) ^ uint64(len(b))
+	head, tail := b, []byte(nil)
+	if len(b) > 32 {
+		head, tail = b[:16], b[len(b)-16:]
+	}
+	for _, c := range head {
+		h = (h ^ uint64(c)) * 1099511628211
+	}
+	for _, c := range tail {
+		h = (h ^ uint64(c)) * 1099511628211
+	}
+	return h
+}
+
 // str returns an immutable string equal to b, reusing the one made last
 // time b's content was seen. The cache is set associative over an FNV-1a
 // hash of b (deterministic, so the allocation behaviour is reproducible; a
@@ -125,10 +144,7 @@ func (e *hpackEncoder) str(b []byte) string {
 	if n == 0 {
 		return ""
 	}
-	h := uint64(14695981039346656037)
-	for _, c := range b {
-		h = (h ^ uint64(c)) * 1099511628211
-	}
+	h := internHash(b)
 	set := e.intern[(h%(internSlots/internWays))*internWays:][:internWays]
 	for i, s := range set {
 		if s == view(b) {
