@@ -63,6 +63,30 @@ type hpackEncoder struct {
 	maxTableSize uint32 // our cap on the table, whatever the peer allows
 	intern       *[internSlots]string
 	internBytes  int
+	// lastName and lastValue remember, per position, the strings used for
+	// the previous header list: similar requests or responses in a row
+	// find theirs with one comparison, without hashing.
+	lastName, lastValue [lastFields]string
+}
+
+// lastFields is how many leading fields of a header list the position
+// memo covers; lastMaxLen bounds the strings it keeps alive.
+const (
+	lastFields = 16
+	lastMaxLen = 256
+)
+
+// strAt is str with the position memo in front.
+func (e *hpackEncoder) strAt(memo *[lastFields]string, i int, b []byte) string {
+	if i >= lastFields || len(b) > lastMaxLen {
+		return e.str(b)
+	}
+	if s := memo[i]; s == view(b) {
+		return s
+	}
+	s := e.str(b)
+	memo[i] = s
+	return s
 }
 
 // init prepares e with a dynamic table of at most maxTableSize octets
@@ -182,7 +206,7 @@ func (e *hpackEncoder) Encode(dst []byte, nva []NV) ([]byte, error) {
 			// Never added to the dynamic table: views are safe for the call.
 			f.Name, f.Value = view(nv.Name), view(nv.Value)
 		} else {
-			f.Name, f.Value = e.str(nv.Name), e.str(nv.Value)
+			f.Name, f.Value = e.strAt(&e.lastName, i, nv.Name), e.strAt(&e.lastValue, i, nv.Value)
 		}
 		if err := e.enc.WriteField(f); err != nil {
 			dst, e.w.b = e.w.b, nil
