@@ -265,3 +265,35 @@ func (s *Session) onWindowUpdate(f *Frame, _ []byte) error {
 	s.schedule(st)
 	return s.callFrameRecv(f)
 }
+
+// GetRemoteWindowSize returns how much DATA the connection window lets
+// us send now (nghttp2_session_get_remote_window_size).
+func (s *Session) GetRemoteWindowSize() int32 { return int32(max(s.connSendWindow, 0)) }
+
+// GetStreamRemoteWindowSize returns how much DATA the stream's window
+// lets us send now, or -1 if the stream does not exist.
+func (s *Session) GetStreamRemoteWindowSize(streamID int32) int32 {
+	st := s.streams.get(streamID)
+	if st == nil {
+		return -1
+	}
+	return int32(max(st.sendWindow, 0))
+}
+
+// GetLocalWindowSize returns how much DATA the peer may still send on the
+// connection before we give credit back.
+func (s *Session) GetLocalWindowSize() int32 { return int32(s.connRecvWindow) }
+
+// GetStreamLocalWindowSize returns how much DATA the peer may still send
+// on the stream, or -1 if the stream does not exist.
+func (s *Session) GetStreamLocalWindowSize(streamID int32) int32 {
+	st := s.streams.get(streamID)
+	if st == nil {
+		return -1
+	}
+	return int32(st.recvWindow)
+}
+
+// GetOutboundQueueSize returns the number of frames waiting to be sent
+// (DATA excluded).
+func (s *Session) GetOutboundQueueSize() int { return s.numItems }

@@ -198,3 +198,32 @@ func TestFlowWindowUpdatesCoalesceWhileUnsent(t *testing.T) {
 		t.Fatalf("the coalesced WINDOW_UPDATEs are %v, want credit for up to 800000 octets on 0 and 1", wu)
 	}
 }
+
+func TestFlowWindowGetters(t *testing.T) {
+	c, w, rd := clientReady(t, nil)
+	w.fr.WriteSettings(http2.Setting{ID: http2.SettingInitialWindowSize, Val: 100})
+	c.feed(w.take())
+	c.s.SubmitRequest(hdrs(":method", "POST", ":scheme", "https", ":path", "/", ":authority", "a"), bytesProvider(make([]byte, 30)), nil)
+	if n := c.s.GetOutboundQueueSize(); n != 2 {
+		t.Fatalf("GetOutboundQueueSize with a SETTINGS ACK and a request queued is %d, want 2", n)
+	}
+	rd.frames(c.flush())
+	if got := c.s.GetStreamRemoteWindowSize(1); got != 70 {
+		t.Fatalf("after 30 octets of a 100-octet window GetStreamRemoteWindowSize is %d, want 70", got)
+	}
+	if got := c.s.GetRemoteWindowSize(); got != 65535-30 {
+		t.Fatalf("GetRemoteWindowSize is %d, want %d", got, 65535-30)
+	}
+	w.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: w.block(":status", "200"), EndHeaders: true})
+	w.fr.WriteData(1, false, make([]byte, 1000))
+	c.feed(w.take())
+	if got := c.s.GetStreamLocalWindowSize(1); got != 65535-1000 {
+		t.Fatalf("GetStreamLocalWindowSize after 1000 octets is %d, want %d", got, 65535-1000)
+	}
+	if got := c.s.GetLocalWindowSize(); got != 65535-1000 {
+		t.Fatalf("GetLocalWindowSize after 1000 octets is %d, want %d", got, 65535-1000)
+	}
+	if c.s.GetStreamRemoteWindowSize(99) != -1 || c.s.GetStreamLocalWindowSize(99) != -1 {
+		t.Fatalf("window getters for a missing stream do not return -1")
+	}
+}

@@ -69,8 +69,11 @@ func (s *Session) onPushPromise(f *Frame, fragment []byte) error {
 		}
 		return s.headerFragment(fragment, f.Hd.Flags.Has(FlagEndHeaders))
 	}
-	if !assoc.canRecv() {
-		return s.connError(StreamClosed, ErrStreamClosed, "push_promise_on_half_closed_stream")
+	// "A receiver MUST treat the receipt of a PUSH_PROMISE on a stream
+	// that is neither "open" nor "half-closed (local)" as a connection
+	// error of type PROTOCOL_ERROR."
+	if assoc.state != stateOpen && assoc.state != stateHalfClosedLocal {
+		return s.connError(ProtocolError, ErrProto, "push_promise_on_wrong_stream_state")
 	}
 	if s.goaway&goawaySent != 0 || s.numReservedRemote >= s.opt.MaxReservedRemoteStreams {
 		if err := s.streamError(promised, Cancel, "push_promise_refused"); err != nil {

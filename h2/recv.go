@@ -43,9 +43,9 @@ type headerBlock struct {
 	fatalErr error // a callback failed
 }
 
-func (r *recvMachine) init(s *Session) {
-	r.buf = make([]byte, 0, defaultMaxFrameSize)
-}
+// init prepares the machine; the payload buffer is allocated when a frame
+// first arrives in pieces, so an idle session stays small.
+func (r *recvMachine) init(s *Session) {}
 
 // MemRecv processes received bytes: it parses frames, calls the receiving
 // callbacks and queues the answers (SETTINGS and PING ACKs,
@@ -111,6 +111,11 @@ func (s *Session) memRecv(in []byte) (int, error) {
 				err = s.onFramePayload(payload)
 				break
 			}
+			if cap(r.buf) < int(r.cur.Length) {
+				// Sized for the largest frame we accept, once.
+				r.buf = make([]byte, s.opt.MaxFrameSize)
+			}
+			r.buf = r.buf[:cap(r.buf)]
 			n := copy(r.buf[r.bufN:r.cur.Length], in)
 			r.bufN += n
 			in = in[n:]
@@ -209,10 +214,6 @@ func (s *Session) onFrameHead(hd FrameHeader) error {
 	if hd.Type == FrameSettings && !hd.Flags.Has(FlagAck) && int(hd.Length/6) > s.opt.MaxSettingsEntries {
 		return s.connErrorLib(EnhanceYourCalm, ErrTooManySettings, "settings_too_many_entries")
 	}
-	if cap(r.buf) < int(hd.Length) {
-		r.buf = make([]byte, 0, max(int(hd.Length), 2*cap(r.buf)))
-	}
-	r.buf = r.buf[:cap(r.buf)]
 	r.bufN = 0
 	r.state = rsPayload
 	return nil

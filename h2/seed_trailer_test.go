@@ -282,3 +282,18 @@ func TestSubmitTrailerForARequestNotSentYetFollowsItsBody(t *testing.T) {
 		t.Fatalf("the request went out as %q, want HEADERS, DATA, HEADERS+END_STREAM", got)
 	}
 }
+
+func TestSubmitTrailerRightAfterSubmitResponseWaitsForTheBody(t *testing.T) {
+	srv, _, rd := serverWithGet(t, nil)
+	srv.s.SubmitResponse(1, hdrs(":status", "200"), &DataProvider{Read: func(s *Session, id int32, buf []byte, flags *DataFlags) (int, error) {
+		*flags |= DataFlagEOF | DataFlagNoEndStream
+		return copy(buf, "body"), nil
+	}})
+	if err := srv.s.SubmitTrailer(1, hdrs("x-t", "1")); err != nil {
+		t.Fatalf("SubmitTrailer right after SubmitResponse returned %v", err)
+	}
+	fs := rd.frames(srv.flush())
+	if got := frameLines(fs); !slices.Equal(got, []string{"HEADERS", "DATA", "HEADERS+END_STREAM"}) || string(fs[1].Data) != "body" {
+		t.Fatalf("the response went out as %q, want HEADERS, DATA \"body\", HEADERS+END_STREAM", got)
+	}
+}

@@ -448,7 +448,7 @@ func appendHeaderBlock(buf []byte, it *outItem, block []byte, first, padLen, max
 func (s *Session) prepareData(st *stream) (bool, error) {
 	maxLen := int(min(st.sendWindow, s.connSendWindow, int64(s.remote.maxFrameSize), dataChunk))
 	if need := FrameHeaderLen + 1 + maxLen + MaxPadLen; cap(s.wbuf) < need {
-		s.wbuf = make([]byte, 0, need)
+		s.wbuf = make([]byte, 0, max(need, FrameHeaderLen+1+dataChunk+MaxPadLen))
 	}
 	buf := s.wbuf[:cap(s.wbuf)]
 	// The flags live in the session: a local whose address goes to a

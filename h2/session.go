@@ -167,7 +167,8 @@ func newSession(server bool, cb *Callbacks, opt *Options) (*Session, error) {
 		remote:             initialSettings(),
 		localMaxConcurrent: o.MaxConcurrentStreams,
 		pushEnabled:        !server && o.EnablePush,
-		streams:            newStreamTable(int(o.MaxConcurrentStreams) + 16),
+		// The table grows on demand; a huge limit must not allocate up front.
+		streams:            newStreamTable(int(min(o.MaxConcurrentStreams, 256)) + 16),
 		closed:             newClosedRing(o.MaxClosedStreams),
 		connSendWindow:     defaultWindowSize,
 		connRecvWindow:     defaultWindowSize,
@@ -190,7 +191,9 @@ func newSession(server bool, cb *Callbacks, opt *Options) (*Session, error) {
 		s.nextStreamID = 1
 		s.r.state = rsFirstSettings
 	}
-	s.wbuf = make([]byte, 0, FrameHeaderLen+1+dataChunk+MaxPadLen)
+	// Enough for control frames; the first DATA frame grows it to its
+	// final size (see prepareData).
+	s.wbuf = make([]byte, 0, 512)
 	s.sched.init()
 	s.enc.init(o.MaxDeflateTableSize)
 	s.dec.init(o.MaxHeaderListSize, s.onField)

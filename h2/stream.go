@@ -31,7 +31,12 @@ const (
 var streamStateNames = [...]string{"idle", "reserved (local)", "reserved (remote)", "open",
 	"half-closed (local)", "half-closed (remote)", "closed"}
 
-func (st StreamState) String() string { return streamStateNames[st] }
+func (st StreamState) String() string {
+	if int(st) < len(streamStateNames) {
+		return streamStateNames[st]
+	}
+	return "unknown stream state"
+}
 
 // How a remembered closed stream ended; it decides the answer to frames
 // that arrive on it later (RFC 9113, Section 5.1, "closed").

@@ -67,9 +67,11 @@ func (s *Session) SubmitResponse(streamID int32, nva []NV, data *DataProvider) e
 // SubmitHeaders queues a HEADERS frame. With streamID -1 (client only) it
 // opens a new stream and returns its ID; otherwise it sends on an existing
 // stream (a response, a 1xx, trailers) and returns 0. FlagEndStream ends
-// the stream; other flags are ignored. Returns nil on success, or one of:
-// ErrInvalidArgument — streamID is 0 or below -1; ErrProto — streamID is -1
-// on a server; ErrStreamIDNotAvailable; ErrSessionClosing; ErrNoMem.
+// the stream; other flags are ignored. Returns the new stream ID (or 0)
+// and nil on success, or one of: ErrInvalidArgument — streamID is 0 or
+// below -1; ErrProto — streamID is -1 on a server; ErrStreamIDNotAvailable
+// — the stream IDs are exhausted; ErrSessionClosing — GOAWAY was sent or
+// the session is terminated; ErrNoMem — the outbound queue is full.
 func (s *Session) SubmitHeaders(flags FrameFlags, streamID int32, nva []NV, streamData any) (int32, error) {
 	return s.submitHeaders(flags&FlagEndStream, streamID, nva, nil, streamData)
 }
@@ -157,17 +159,19 @@ func (s *Session) submitHeaders(flags FrameFlags, streamID int32, nva []NV, data
 // trailerSlot returns where trailers for streamID must wait, or nil when
 // they can be queued at once.
 func (s *Session) trailerSlot(streamID int32) **outItem {
+	q := &s.ctrl // a response whose HEADERS (with a body) is queued
 	if st := s.streams.get(streamID); st != nil {
 		if st.hasData {
 			return &st.trailer
 		}
+	} else if s.isLocalStreamID(streamID) && streamID > s.lastLocalStreamID {
+		q = &s.syn // a request not sent yet
+	} else {
 		return nil
 	}
-	if s.isLocalStreamID(streamID) && streamID > s.lastLocalStreamID {
-		for it := s.syn.head; it != nil; it = it.next {
-			if it.streamID == streamID && it.hasDP {
-				return &it.trailer
-			}
+	for it := q.head; it != nil; it = it.next {
+		if it.typ == FrameHeaders && it.streamID == streamID && it.hasDP {
+			return &it.trailer
 		}
 	}
 	return nil
@@ -217,10 +221,9 @@ func (s *Session) ResumeData(streamID int32) error {
 	return nil
 }
 
-// SubmitSettings queues a SETTINGS frame. With FlagAck it queues an
-// acknowledgement and iv must be empty (only useful with manual
-// acknowledgement, which this session does not offer: ACKs are automatic,
-// so FlagAck returns ErrInvalidArgument). Values take effect for us when
+// SubmitSettings queues a SETTINGS frame; flags should be FlagNone (the
+// session acknowledges the peer's SETTINGS itself, so FlagAck returns
+// ErrInvalidArgument). Values take effect for us when
 // the peer acknowledges them, except a larger INITIAL_WINDOW_SIZE and
 // MAX_CONCURRENT_STREAMS, which apply at once. Returns nil on success, or
 // one of: ErrInvalidArgument — a value is out of range or iv is too long;
