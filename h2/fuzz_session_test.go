@@ -209,36 +209,70 @@ func FuzzClientSession(f *testing.F) {
 	})
 }
 
-// TestFuzzSessionMemoryBounded feeds a long hostile stream (a flood of
-// requests, pings and settings) and checks that the heap the session keeps
-// stays bounded.
+// TestFuzzSessionMemoryBounded feeds long hostile streams to a server
+// whose answers are never read (no Send), and checks that the heap the
+// session keeps stays bounded and the stream limit holds.
 func TestFuzzSessionMemoryBounded(t *testing.T) {
-	p := newFuzzPeer(t, true)
-	if _, err := p.s.MemRecv([]byte(ClientMagic)); err != nil {
-		t.Fatal(err)
-	}
 	var enc hpackEncoder
 	enc.init(0)
 	block, _ := enc.Encode(nil, hdrs(":method", "GET", ":scheme", "https", ":authority", "a", ":path", "/"))
-	var in []byte
-	in = appendSettings(in, false, nil)
-	for id := int32(1); id < 4000; id += 2 {
-		in = appendHeadersFrame(in, id, FlagEndHeaders, nil, block, 0) // never ends: streams pile up
-		in = appendPing(in, false, [8]byte{})
+	big := make([]byte, 16000)
+	floods := []struct {
+		name  string
+		frame func(i int32) []byte
+	}{
+		{"open streams and pings", func(i int32) []byte {
+			return cat(appendHeadersFrame(nil, 2*i+1, FlagEndHeaders, nil, block, 0), appendPing(nil, false, [8]byte{}))
+		}},
+		{"endless CONTINUATION", func(i int32) []byte {
+			if i == 0 {
+				return appendHeadersFrame(nil, 1, 0, nil, block, 0)
+			}
+			return appendContinuation(nil, 1, false, big[:100])
+		}},
+		{"settings", func(i int32) []byte {
+			return appendSettings(nil, false, []SettingsEntry{{SettingsMaxConcurrentStreams, uint32(i)}})
+		}},
+		{"requests with bodies nobody reads", func(i int32) []byte {
+			id := 2*i + 1
+			return cat(appendHeadersFrame(nil, id, FlagEndHeaders, nil, block, 0), appendData(nil, id, 0, big[:1000], 0))
+		}},
+		{"rapid reset", func(i int32) []byte {
+			id := 2*i + 1
+			return cat(appendHeadersFrame(nil, id, FlagEndHeaders, nil, block, 0), appendRSTStream(nil, id, Cancel))
+		}},
 	}
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	_, _ = p.s.MemRecv(in) // no Send: the peer does not read our answers
-	runtime.GC()
-	runtime.ReadMemStats(&after)
-	if grown := int64(after.HeapAlloc) - int64(before.HeapAlloc); grown > 1<<20 {
-		t.Fatalf("the session kept %d KiB for %d KiB of hostile input", grown>>10, len(in)>>10)
+	for _, fl := range floods {
+		t.Run(fl.name, func(t *testing.T) {
+			p := newFuzzPeer(t, true)
+			if _, err := p.s.MemRecv([]byte(ClientMagic)); err != nil {
+				t.Fatal(err)
+			}
+			in := appendSettings(nil, false, nil)
+			for i := int32(0); i < 3000; i++ {
+				in = append(in, fl.frame(i)...)
+			}
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			for len(in) > 0 { // in engine-sized reads
+				n := min(len(in), 16<<10)
+				if _, err := p.s.MemRecv(in[:n]); err != nil {
+					break
+				}
+				in = in[n:]
+			}
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			if grown := int64(after.HeapAlloc) - int64(before.HeapAlloc); grown > 1<<20 {
+				t.Fatalf("the session kept %d KiB of a hostile stream", grown>>10)
+			}
+			if p.s.NumActiveStreams() > int(fuzzOptions.MaxConcurrentStreams) {
+				t.Fatalf("%d active streams beyond the limit %d", p.s.NumActiveStreams(), fuzzOptions.MaxConcurrentStreams)
+			}
+			runtime.KeepAlive(p)
+		})
 	}
-	if p.s.NumActiveStreams() > int(fuzzOptions.MaxConcurrentStreams) {
-		t.Fatalf("%d active streams beyond the limit %d", p.s.NumActiveStreams(), fuzzOptions.MaxConcurrentStreams)
-	}
-	runtime.KeepAlive(p)
 }
 
 // TestFuzzSeedsReachTheApplication makes sure the seeds are not refused at

@@ -964,3 +964,28 @@ func TestInteropXNetClientGoawayRetry(t *testing.T) {
 		t.Fatalf("streams 5, 7 and 9 should be retried on one new connection; %d connections used", len(srv.conns))
 	}
 }
+
+// TestInteropXNetServerEarlyResponse: x/net's server answers a 1 MiB POST
+// without reading the body, then stops the upload (RFC 9113, Section 8.1:
+// "the server MAY request that the client abort transmission of a request
+// without error by sending a RST_STREAM with an error code of NO_ERROR
+// after sending a complete response"). Our client keeps the complete
+// response and the connection stays usable.
+func TestInteropXNetServerEarlyResponse(t *testing.T) {
+	x := newIxXNetServer(t)
+	rec := newIxRecorder()
+	c := dialOurClient(t, x.ln.Addr().String(), nil, rec)
+	_, m := c.submit(rec, ixReq("POST", "/get"), ixBody(ixPattern(1<<20), nil))
+	m.wait(t, "POST answered early")
+	if m.header[":status"] != "200" || m.body.String() != "hello from x/net" {
+		t.Fatalf("early response: status %q body %q", m.header[":status"], m.body.String())
+	}
+	if m.code != NoError && m.code != Cancel {
+		t.Fatalf("stream closed with %v after a complete response", m.code)
+	}
+	_, m = c.submit(rec, ixReq("GET", "/get"), nil)
+	m.wait(t, "GET after the early response")
+	if m.body.String() != "hello from x/net" {
+		t.Fatalf("the connection did not survive: body %q", m.body.String())
+	}
+}

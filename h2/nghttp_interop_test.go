@@ -75,6 +75,18 @@ func TestInteropH2loadAgainstOurServer(t *testing.T) {
 	if m[4] != "2000" {
 		t.Fatalf("h2load: %s\n%s", m[0], out)
 	}
+
+	// HPACK table sizes both ways: h2load's decoder takes no dynamic
+	// table (our encoder must announce size 0 and never index), its
+	// encoder uses 256 octets; varied header values keep it evicting.
+	out = runPeer(t, bin, "-n", "500", "-c", "2", "-m", "20", "--header-table-size=0", "--encoder-header-table-size=256",
+		"-H", "x-a: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "-H", "x-b: bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+		"-H", "x-c: cccccccccccccccccccccccccccccccccccccccccccccccccccccccccc", "-H", "x-d: dddddddddddddddddddddddddddddddddddddddddddddddddd",
+		"http://"+srv.ln.Addr().String()+"/get")
+	m = regexp.MustCompile(`requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded`).FindStringSubmatch(out)
+	if m == nil || m[4] != "500" {
+		t.Fatalf("h2load with small HPACK tables:\n%s", out)
+	}
 }
 
 // TestInteropNghttpdServer: our client session fetches a file from nghttpd
