@@ -64,8 +64,11 @@ func (c *Conn) recvAck(sid spaceID, f *wire.Frame, ts Tstamp) error {
 			if c.havePeer {
 				exp = c.peer.AckDelayExponent
 			}
-			if exp <= 20 {
-				ackDelay = Duration(f.AckDelay<<exp) * Microseconds
+			// Cap before scaling so a huge field cannot overflow.
+			if d := f.AckDelay; exp <= 20 && d < 1<<(40-exp) {
+				ackDelay = Duration(d<<exp) * Microseconds
+			} else {
+				ackDelay = Duration(1<<40) * Microseconds
 			}
 			// RFC 9002, Section 5.3: limit ack_delay by max_ack_delay once
 			// the handshake is confirmed.
