@@ -64,12 +64,8 @@ func (c *Conn) recvAck(sid spaceID, f *wire.Frame, ts Tstamp) error {
 			if c.havePeer {
 				exp = c.peer.AckDelayExponent
 			}
-			// Cap before scaling so a huge field cannot overflow.
-			if d := f.AckDelay; exp <= 20 && d < 1<<(40-exp) {
-				ackDelay = Duration(d<<exp) * Microseconds
-			} else {
-				ackDelay = Duration(1<<40) * Microseconds
-			}
+			// Saturating: the field is peer input up to 2^62-1.
+			ackDelay = Duration(wire.DecodeAckDelay(f.AckDelay, exp))
 			// RFC 9002, Section 5.3: limit ack_delay by max_ack_delay once
 			// the handshake is confirmed.
 			if m := c.peerMaxAckDelay(); c.handshakeConfirmed && ackDelay > m {
