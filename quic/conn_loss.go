@@ -178,7 +178,7 @@ func (c *Conn) detectLoss(sid spaceID, ts Tstamp) {
 	}
 	delay := Tstamp(c.lossDelay())
 	var lostBytes uint64
-	var lastLostTime Tstamp
+	var firstLostTime, lastLostTime Tstamp
 	any := false
 	for i, p := range sp.sent.pkts {
 		if p.pn > sp.largestAcked {
@@ -191,6 +191,9 @@ func (c *Conn) detectLoss(sid spaceID, ts Tstamp) {
 			if p.inFlight {
 				c.removeInFlight(sp, p)
 				lostBytes += p.size
+				if firstLostTime == 0 {
+					firstLostTime = p.time
+				}
 				lastLostTime = p.time
 			}
 			c.onPacketLost(sid, p)
@@ -206,6 +209,14 @@ func (c *Conn) detectLoss(sid spaceID, ts Tstamp) {
 	}
 	if lostBytes > 0 {
 		c.cc.OnPacketsLost(ts, lostBytes, lastLostTime)
+		// RFC 9002, Section 7.6: losing every packet sent over more than
+		// three PTOs (with an RTT sample to judge by) is persistent
+		// congestion. The lost packets of one detection pass stand in for
+		// "all packets in the period"; the full check comes with the
+		// recovery machinery of a later issue.
+		if c.rtt.HasSample && Duration(lastLostTime-firstLostTime) > 3*c.rtt.pto(c.peerMaxAckDelay()) {
+			c.cc.OnPersistentCongestion(ts)
+		}
 	}
 }
 
