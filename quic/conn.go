@@ -142,6 +142,8 @@ type Conn struct {
 	pathResponse     [8]byte
 	needPathResponse bool
 
+	undecryptable [][]byte // packets waiting for their keys
+
 	ackRanges [64]wire.AckRange // scratch for parsing ACK frames
 	frame     wire.Frame
 	scratch   [64]byte
