@@ -143,6 +143,7 @@ type Conn struct {
 	needPathResponse bool
 
 	undecryptable [][]byte // packets waiting for their keys
+	userData      any
 
 	ackRanges [64]wire.AckRange // scratch for parsing ACK frames
 	frame     wire.Frame
@@ -329,6 +330,13 @@ func (c *Conn) installInitialKeys(dcid []byte) {
 	}
 	in.hasSend, in.hasRecv = true, true
 }
+
+// SetUserData attaches application data to the connection (ngtcp2's
+// user_data), for callbacks shared by many connections.
+func (c *Conn) SetUserData(v any) { c.userData = v }
+
+// UserData returns what SetUserData stored.
+func (c *Conn) UserData() any { return c.userData }
 
 // IsServer reports whether this is the server side.
 func (c *Conn) IsServer() bool { return c.server }
