@@ -142,6 +142,9 @@ type Conn struct {
 	pathResponse     [8]byte
 	needPathResponse bool
 
+	undecryptable [][]byte // packets waiting for their keys
+	userData      any
+
 	ackRanges [64]wire.AckRange // scratch for parsing ACK frames
 	frame     wire.Frame
 	scratch   [64]byte
@@ -328,6 +331,13 @@ func (c *Conn) installInitialKeys(dcid []byte) {
 	in.hasSend, in.hasRecv = true, true
 }
 
+// SetUserData attaches application data to the connection (ngtcp2's
+// user_data), for callbacks shared by many connections.
+func (c *Conn) SetUserData(v any) { c.userData = v }
+
+// UserData returns what SetUserData stored.
+func (c *Conn) UserData() any { return c.userData }
+
 // IsServer reports whether this is the server side.
 func (c *Conn) IsServer() bool { return c.server }
 
@@ -393,3 +403,13 @@ func (c *Conn) closeTLS() {
 }
 
 var errInternal = errors.New("quic: internal error")
+
+// Del releases the connection's resources at once (ngtcp2_conn_del): the
+// TLS stack's goroutine and every buffer. The Conn must not be used
+// afterwards. A connection that ends by closing, draining or idle
+// timeout releases them by itself.
+func (c *Conn) Del() {
+	c.releaseStreams()
+	c.streams = nil
+	c.state = stateClosed
+}

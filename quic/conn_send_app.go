@@ -34,9 +34,9 @@ func (c *Conn) writeShortPacket(d *dgram, s *stream, flags WriteStreamFlags, dat
 		if !wantStream && !c.hasDatagram && !c.appHasWork(ts) {
 			return 0, false, nil
 		}
-		// RFC 9001, Section 4.9.1 and 4.1.2: before the handshake completes
-		// a client sends nothing in 1-RTT but data (keys are installed when
-		// it completes anyway); a server may send 0.5-RTT data.
+		// 1-RTT send keys exist at the client once the handshake is
+		// complete, at the server once it sent its flight (0.5-RTT data,
+		// RFC 9001, Section 4.1.1).
 		if !c.startPacket(d, spaceApp, wire.Packet1RTT) {
 			return 0, false, nil
 		}
@@ -208,11 +208,7 @@ func (c *Conn) appendStreamRange(d *dgram, s *stream, start, end uint64, fin boo
 		n = uint64(room)
 		fin = false
 	}
-	p := len(d.buf)
-	d.buf = wire.AppendStreamFrame(d.buf, s.id, start, nil, fin, false)
-	// Patch in the length and data: AppendStreamFrame wrote no LEN bit.
-	d.buf[p] |= 0x02
-	d.buf = wire.AppendVarint(d.buf, n)
+	d.buf = wire.AppendStreamFrameHeader(d.buf, s.id, start, int(n), fin, true)
 	q := len(d.buf)
 	d.buf = d.buf[:q+int(n)]
 	s.send.read(start, d.buf[q:])
@@ -269,11 +265,7 @@ func (c *Conn) writeStreamData(d *dgram, s *stream, flags WriteStreamFlags, data
 		return 0, blocked
 	}
 	sb.push(data[:n])
-	p := len(d.buf)
-	d.buf = wire.AppendStreamFrame(d.buf, s.id, off, nil, fin, false)
-	d.buf[p] |= 0x02
-	d.buf = wire.AppendVarint(d.buf, n)
-	d.buf = append(d.buf, data[:n]...)
+	d.buf = wire.AppendStreamFrame(d.buf, s.id, off, data[:n], fin, true)
 	sb.next = sb.end
 	c.flow.sent += n
 	if fin {
