@@ -1,0 +1,232 @@
+package loop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/panjf2000/gnet/v2"
+)
+
+// Engine runs TCP connections on a set of event loops. Make one with
+// NewEngine, add listeners with Listen, Start it, Dial from it, and Stop
+// it. An engine is started and stopped once.
+type Engine struct {
+	opts Options
+
+	mu        sync.Mutex
+	listeners []*Listener
+	loops     map[gnet.EventLoop]*Loop
+	loopList  []*Loop
+	started   bool
+
+	gEng      gnet.Engine  // server mode: from OnBoot
+	client    *gnet.Client // client mode: no listeners
+	booted    chan struct{}
+	runDone   chan error
+	dialMu    sync.Mutex
+	dialing   sync.WaitGroup
+	dialCtx   context.Context
+	dialStop  context.CancelFunc
+	watch     *watcher
+	gen       atomic.Uint32
+	live      atomic.Int64
+	stopping  atomic.Bool
+	forcing   atomic.Bool
+	drained   chan struct{}
+	drainOnce sync.Once
+	stopOnce  sync.Once
+	stopErr   error
+}
+
+// NewEngine returns an engine with opts (zero fields take their defaults).
+//
+// Returns the engine, or an error if the write watcher cannot be set up.
+func NewEngine(opts Options) (*Engine, error) {
+	w, err := newWatcher()
+	if err != nil {
+		return nil, err
+	}
+	dialCtx, dialStop := context.WithCancel(bgCtx)
+	return &Engine{
+		dialCtx:  dialCtx,
+		dialStop: dialStop,
+		opts:     opts.withDefaults(),
+		loops:    make(map[gnet.EventLoop]*Loop),
+		booted:   make(chan struct{}),
+		runDone:  make(chan error, 1),
+		drained:  make(chan struct{}),
+		watch:    w,
+	}, nil
+}
+
+// Options returns the engine's options with defaults filled in.
+func (e *Engine) Options() Options { return e.opts }
+
+// Listen adds a listening address served by h. addr is "host:port" or
+// "tcp://host:port" (tcp4, tcp6 too); port 0 picks a free port, which
+// Listener.Addr reports. Call before Start.
+//
+// Returns the listener, or one of: ErrStarted — the engine already
+// started; an address error.
+func (e *Engine) Listen(addr string, h Handler) (*Listener, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.started {
+		return nil, ErrStarted
+	}
+	ln, err := newListener(addr, h)
+	if err != nil {
+		return nil, err
+	}
+	e.listeners = append(e.listeners, ln)
+	return ln, nil
+}
+
+// Listeners returns the engine's listeners.
+func (e *Engine) Listeners() []*Listener {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]*Listener(nil), e.listeners...)
+}
+
+// Start starts the loops and, if there are listeners, begins accepting.
+// An engine without listeners runs client loops for Dial.
+//
+// Returns nil on success, or ErrStarted, or the error that stopped the
+// listeners from binding.
+func (e *Engine) Start() error {
+	e.mu.Lock()
+	if e.started {
+		e.mu.Unlock()
+		return ErrStarted
+	}
+	e.started = true
+	lns := e.listeners
+	e.mu.Unlock()
+	h := &gnetHandler{e: e}
+	if len(lns) == 0 {
+		cli, err := gnet.NewClient(h, e.opts.gnetOptions(false)...)
+		if err == nil {
+			err = cli.Start()
+		}
+		if err != nil {
+			e.watch.close()
+			return err
+		}
+		e.client = cli
+		return nil
+	}
+	addrs := make([]string, len(lns))
+	for i, ln := range lns {
+		addrs[i] = ln.protoAddr()
+	}
+	go func() { e.runDone <- gnet.Rotate(h, addrs, e.opts.gnetOptions(true)...) }()
+	var err error
+	select {
+	case <-e.booted:
+	case err = <-e.runDone:
+		if err == nil {
+			err = errors.New("loop: gnet engine exited during start")
+		}
+	}
+	for _, ln := range lns {
+		ln.release()
+	}
+	if err != nil {
+		e.watch.close()
+		return fmt.Errorf("loop: start: %w", err)
+	}
+	return nil
+}
+
+// loopFor returns the Loop for a gnet loop, creating it on first sight.
+// gc is a connection of that loop, used to find gnet's poller.
+func (e *Engine) loopFor(gc gnet.Conn) *Loop {
+	el := gc.EventLoop()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if l := e.loops[el]; l != nil {
+		return l
+	}
+	l := newLoop(e, el, len(e.loopList))
+	l.pollFD = gnetPollFD(gc)
+	if l.pollFD < 0 && e.opts.ErrorLog != nil {
+		e.opts.ErrorLog("loop: gnet poller not found; reads cannot be paused")
+	}
+	e.loops[el] = l
+	e.loopList = append(e.loopList, l)
+	return l
+}
+
+// Loops returns the loops that have served a connection so far.
+func (e *Engine) Loops() []*Loop {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]*Loop(nil), e.loopList...)
+}
+
+// Conns returns the number of open connections.
+func (e *Engine) Conns() int { return int(e.live.Load()) }
+
+// Stop shuts the engine down: new connections are refused (accepted ones
+// are closed at once, Dial returns ErrStopped), every open connection gets
+// OnShutdown, and Stop waits for them to close until ctx is done; the rest
+// are then closed with ErrStopped. The loops and the watcher are gone when
+// Stop returns.
+//
+// Returns nil if every connection closed in time, ctx.Err() if some had to
+// be closed, or ErrNotStarted.
+func (e *Engine) Stop(ctx context.Context) error {
+	e.mu.Lock()
+	started := e.started
+	e.mu.Unlock()
+	if !started {
+		return ErrNotStarted
+	}
+	e.stopOnce.Do(func() { e.stopErr = e.stop(ctx) })
+	return e.stopErr
+}
+
+func (e *Engine) stop(ctx context.Context) error {
+	e.stopping.Store(true)
+	e.dialStop()
+	e.dialing.Wait()
+	for _, l := range e.Loops() {
+		l := l
+		_ = l.el.Execute(bgCtx, gnet.RunnableFunc(func(context.Context) error {
+			l.shutdownConns()
+			return nil
+		}))
+	}
+	var err error
+	if e.live.Load() > 0 {
+		select {
+		case <-e.drained:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+	}
+	e.forcing.Store(true)
+	if e.client != nil {
+		_ = e.client.Stop()
+	} else {
+		cancelled, cancel := context.WithCancel(bgCtx)
+		cancel()
+		_ = e.gEng.Stop(cancelled) // begins gnet's shutdown; runDone tells when it ends
+		<-e.runDone
+	}
+	for _, l := range e.Loops() {
+		l.waker.Stop()
+	}
+	e.watch.close()
+	return err
+}
+
+func (e *Engine) connClosed() {
+	if e.live.Add(-1) == 0 && e.stopping.Load() {
+		e.drainOnce.Do(func() { close(e.drained) })
+	}
+}
