@@ -25,6 +25,7 @@ type Engine struct {
 	gEng      gnet.Engine  // server mode: from OnBoot
 	client    *gnet.Client // client mode: no listeners
 	booted    chan struct{}
+	bootOnce  sync.Once
 	runDone   chan error
 	dialMu    sync.Mutex
 	dialing   sync.WaitGroup

@@ -1,6 +1,8 @@
 package loop
 
 import (
+	"time"
+
 	"github.com/panjf2000/gnet/v2"
 )
 
@@ -13,8 +15,16 @@ type gnetHandler struct {
 
 func (h *gnetHandler) OnBoot(eng gnet.Engine) gnet.Action {
 	h.e.gEng = eng
-	close(h.e.booted)
 	return gnet.None
+}
+
+// OnTick is used once, as the "engine is up" signal: gnet calls OnBoot
+// before it registers its loops, but starts the ticker goroutine after, so
+// the first tick happens after every loop exists (Dial reads gnet's loop
+// list without a lock).
+func (h *gnetHandler) OnTick() (time.Duration, gnet.Action) {
+	h.e.bootOnce.Do(func() { close(h.e.booted) })
+	return 24 * time.Hour, gnet.None
 }
 
 func (h *gnetHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
@@ -68,7 +78,7 @@ func (h *gnetHandler) OnTraffic(gc gnet.Conn) gnet.Action {
 	}
 	l := c.l
 	l.begin(c)
-	if c.woken.Swap(false) {
+	if c.woken.Load() && c.woken.Swap(false) {
 		c.flags &^= fBlocked
 		c.markDirty() // settle flushes and owes OnWritable if due
 	}

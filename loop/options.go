@@ -135,6 +135,7 @@ func (o *Options) gnetOptions(server bool) []gnet.Option {
 	if server {
 		opts = append(opts,
 			gnet.WithMulticore(true),
+			gnet.WithTicker(true),
 			gnet.WithReusePort(!o.NoReusePort),
 			gnet.WithReuseAddr(true),
 			gnet.WithLoadBalancing(o.LoadBalancing.gnet()))

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestEchoCommand builds the command, runs it on a free port, echoes
+// through it and stops it with SIGTERM.
+func TestEchoCommand(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "echo")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "-tcp", "127.0.0.1:0", "-loops", "2")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	lines := bufio.NewScanner(stdout)
+	if !lines.Scan() {
+		t.Fatalf("no output from echo")
+	}
+	first := lines.Text()
+	const prefix = "tcp echo listening on "
+	if !strings.HasPrefix(first, prefix) {
+		t.Fatalf("first line %q, want %q...", first, prefix)
+	}
+	nc, err := net.Dial("tcp", strings.TrimPrefix(first, prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	nc.Write([]byte("hello echo"))
+	got := make([]byte, 10)
+	if _, err := io.ReadFull(nc, got); err != nil || string(got) != "hello echo" {
+		t.Fatalf("echo read %q, %v", got, err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	// The open connection gets closed by the graceful stop.
+	if _, err := nc.Read(got); err != io.EOF {
+		t.Fatalf("after SIGTERM read returned %v, want EOF", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("echo exited with %v after SIGTERM", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("echo did not exit after SIGTERM")
+	}
+}

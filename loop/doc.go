@@ -1,0 +1,80 @@
+// Package loop is ngloop's engine: TCP connections on gnet event loops,
+// with pooled output rings flushed by writev, EAGAIN→ErrWouldBlock
+// backpressure, a write-readiness watcher on raw epoll, per-loop timers and
+// graceful shutdown. It is protocol-agnostic; the HTTP/2 and QUIC glue
+// build on it.
+//
+// # Lifecycle
+//
+//	e, _ := loop.NewEngine(loop.Options{Loops: 4})
+//	ln, _ := e.Listen("tcp://127.0.0.1:0", handler) // any number, each with its own Handler
+//	_ = e.Start()                                   // accepts on ln.Addr()
+//	_ = e.Dial(ctx, "10.0.0.1:80", clientHandler, userCtx) // client conns on the same loops
+//	...
+//	_ = e.Stop(ctx) // OnShutdown to every conn, wait until they close or ctx ends
+//
+// An engine without listeners runs client loops only (for a load
+// generator). Options document every knob and its default.
+//
+// # Threading
+//
+// Each connection lives on one loop goroutine. Its Handler methods, the
+// callbacks of its timers and functions passed to Execute all run there,
+// one at a time, so per-connection state needs no locks. Conn and Timer
+// methods must be called on that goroutine; Conn.Execute and Loop.Execute
+// are the doors in from other goroutines (a worker pool, another loop).
+//
+// # Reading
+//
+// OnData gets the bytes received so far, straight from the loop's read
+// buffer when nothing is left over (no copy); they are valid during the
+// call. The handler returns how many it consumed and sees the rest again,
+// with new bytes, next time. Unconsumed input is bounded by
+// Options.MaxInputBuffered. PauseRead/ResumeRead stop and restart reading
+// from the socket (gnet v2.10 has no such call; the engine edits gnet's
+// epoll registration, see gnetpoll.go).
+//
+// # Writing and backpressure
+//
+// Conn.Write copies into the connection's output ring, taken from the
+// loop's buffers.LocalPool when there is something to send and returned
+// when it drains. Writes made during one event are flushed together when
+// the event ends: one writev in the common case. When the socket returns
+// EAGAIN the fd is armed with EPOLLOUT|EPOLLONESHOT in a private epoll set
+// watched by one goroutine per engine, which wakes the connection through
+// gnet's Conn.Wake when the socket drains. Pending output never passes
+// Options.HighWater (default 256 KiB): a write that would cross it takes
+// what fits and returns ErrWouldBlock, and once output falls to
+// Options.LowWater the handler gets OnWritable. If OnData leaves input
+// unconsumed after a write returned ErrWouldBlock, reading pauses until
+// OnWritable, so a peer that does not read cannot make the server buffer
+// without bound. gnet's own output buffer is never used.
+//
+// # Timers
+//
+// A Timer is a value embedded in the user's struct, bound once (Timer.Init
+// with a callback, or Conn.InitTimer to get Handler.OnTimer) and then
+// Reset and Stopped freely: each loop keeps its timers in a 4-ary heap, so
+// neither allocates or starts a goroutine. One runtime timer per loop is
+// armed for the earliest deadline and posts a timer run to the loop; a
+// timer fires in the first run that starts at or after its deadline, in
+// deadline order (ties in arming order). Deadlines are on the Now clock
+// (monotonic nanoseconds).
+//
+// # Closing
+//
+// Close flushes, then closes (dropping output still blocked after
+// Options.CloseLinger); Abort closes at once; CloseWrite half-closes after
+// the flush. OnClose runs exactly once per connection. gnet v2.10 closes a
+// connection as soon as the peer's FIN is read, so a peer's half-close
+// ends the connection; output still queued then gets one last
+// non-blocking writev.
+//
+// # Shutdown
+//
+// Stop refuses new connections (accepted ones are closed at once, Dial
+// returns ErrStopped), calls OnShutdown on every connection (an HTTP/2
+// session sends GOAWAY there; BaseHandler closes), waits for all of them to
+// close or for ctx, then closes the rest with ErrStopped and stops the
+// loops.
+package loop
