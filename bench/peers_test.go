@@ -5,6 +5,7 @@ import (
 	"net"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Test peers: small TCP servers that behave well or badly on purpose.
@@ -56,8 +57,29 @@ func startServer(t *testing.T, handle func(net.Conn)) string {
 	return ln.Addr().String()
 }
 
-// echoHandler copies every byte back.
-func echoHandler(c net.Conn) { io.Copy(c, c); c.Close() }
+// echoHandler copies every byte back, through a buffer (io.Copy between a
+// socket and itself would splice; keep the peer plain).
+func echoHandler(c net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := c.Read(buf)
+		if n > 0 {
+			if _, werr := c.Write(buf[:n]); werr != nil {
+				break
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	c.Close()
+}
+
+// lateEchoHandler echoes after a pause, so a fast writer's output backs up.
+func lateEchoHandler(c net.Conn) {
+	time.Sleep(150 * time.Millisecond)
+	echoHandler(c)
+}
 
 // stallHandler reads everything and never answers.
 func stallHandler(c net.Conn) { io.Copy(io.Discard, c) }

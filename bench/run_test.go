@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -275,5 +276,39 @@ func TestPacerSpacesAndDoesNotBurst(t *testing.T) {
 	}
 	if n > 2 {
 		t.Errorf("after a stall at most one interval is caught up, %d went at once", n)
+	}
+}
+
+func TestRunLargeMessagesThroughBackpressure(t *testing.T) {
+	addr := startServer(t, lateEchoHandler)
+	body := echoPattern(256 << 10)
+	// 64 x 256 KiB in flight per connection to a server that starts
+	// reading late overflow the socket buffers and the engine's 256 KiB
+	// high-water mark: writes hit ErrWouldBlock and resume on OnWritable.
+	rep := runOrFatal(t, context.Background(), Config{
+		Target: addr, Mode: ModeTCPEcho, Requests: 256, Clients: 2, StreamsPerClient: 64, Body: body,
+	})
+	if rep.Requests.Succeeded != 256 || rep.Requests.Failed != 0 {
+		t.Fatalf("every large echo arrives intact: %+v %v", rep.Requests, rep.Errors)
+	}
+	if want := int64(256 * len(body)); rep.Traffic.In != want || rep.Traffic.Out != want {
+		t.Errorf("bytes: in %d out %d, want %d each", rep.Traffic.In, rep.Traffic.Out, want)
+	}
+}
+
+func TestRunLeavesNoGoroutines(t *testing.T) {
+	addr := startServer(t, echoHandler)
+	before := runtime.NumGoroutine()
+	for range 3 {
+		runOrFatal(t, context.Background(), Config{
+			Target: addr, Mode: ModeTCPEcho, Requests: 50, Clients: 5, StreamsPerClient: 2, Threads: 2,
+		})
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for runtime.NumGoroutine() > before+5 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before+5 {
+		t.Errorf("goroutines: %d before, %d after three runs", before, n)
 	}
 }
