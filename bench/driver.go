@@ -35,8 +35,9 @@ type NewDriverFunc func(cfg *Config, t Target) (Driver, error)
 
 var registry = struct {
 	sync.Mutex
-	m map[Mode]NewDriverFunc
-}{m: map[Mode]NewDriverFunc{}}
+	m   map[Mode]NewDriverFunc
+	why map[Mode]string // modes registered as not available yet
+}{m: map[Mode]NewDriverFunc{}, why: map[Mode]string{}}
 
 // Register makes a mode available to Run. Adding a mode is one call to
 // Register from an init function in the file that implements it.
@@ -44,6 +45,22 @@ func Register(m Mode, f NewDriverFunc) {
 	registry.Lock()
 	defer registry.Unlock()
 	registry.m[m] = f
+	delete(registry.why, m)
+}
+
+// Available returns nil if mode m can run, or one of: ErrUnknownMode;
+// ErrNotAvailable — the mode is registered but its transport is not built
+// yet (the error says what it waits for).
+func Available(m Mode) error {
+	registry.Lock()
+	defer registry.Unlock()
+	if why, ok := registry.why[m]; ok {
+		return fmt.Errorf("%w: %s: %s", ErrNotAvailable, m, why)
+	}
+	if _, ok := registry.m[m]; !ok {
+		return fmt.Errorf("%w: %q", ErrUnknownMode, m)
+	}
+	return nil
 }
 
 func lookupDriver(m Mode) (NewDriverFunc, bool) {
@@ -68,9 +85,10 @@ func Modes() []Mode {
 // unavailable registers a mode whose transport is not built yet, so
 // asking for it names the reason instead of "unknown mode".
 func unavailable(m Mode, why string) {
-	Register(m, func(*Config, Target) (Driver, error) {
-		return nil, fmt.Errorf("%w: %s: %s", ErrNotAvailable, m, why)
-	})
+	Register(m, func(*Config, Target) (Driver, error) { return nil, Available(m) })
+	registry.Lock()
+	registry.why[m] = why
+	registry.Unlock()
 }
 
 // Worker is one thread's share of a run (h2load -t): a set of clients and

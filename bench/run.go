@@ -158,7 +158,7 @@ func startProgress(c *Config, r *run, from time.Time) (stop func()) {
 					pct = fmt.Sprintf(" %3.0f%%", 100*float64(fin)/float64(c.Requests))
 				}
 				fmt.Fprintf(c.Progress, "\r\033[K[%6.1fs%s]%s started %d, done %d (%d ok, %d failed), %.0f req/s, %s in",
-					el.Seconds(), phase, pct, started, fin, ok, failed, rate, formatBytes(float64(in)))
+					el.Seconds(), phase, pct, started, fin, ok, failed, rate, FormatBytes(float64(in)))
 			}
 		}
 	}()

@@ -16,7 +16,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "interrupted: partial report, %d requests were in flight\n", r.Requests.Started-r.Requests.Done)
 	}
 	fmt.Fprintf(&b, "finished in %s, %.2f req/s, %s/s\n",
-		formatDuration(r.Elapsed), r.RequestsPerSecond(), formatBytes(r.BytesPerSecond()))
+		FormatDuration(r.Elapsed), r.RequestsPerSecond(), FormatBytes(r.BytesPerSecond()))
 	q := r.Requests
 	fmt.Fprintf(&b, "requests: %d total, %d started, %d done, %d succeeded, %d failed, %d errored, %d timeout\n",
 		q.Total, q.Started, q.Done, q.Succeeded, q.Failed, q.Errored, q.TimedOut)
@@ -29,8 +29,8 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "status codes: %d 2xx, %d 3xx, %d 4xx, %d 5xx\n", cls[2], cls[3], cls[4], cls[5])
 	t := r.Traffic
 	fmt.Fprintf(&b, "traffic: %s (%d) total, %s (%d) headers, %s (%d) data, %s (%d) sent\n",
-		formatBytes(float64(t.In)), t.In, formatBytes(float64(t.Header)), t.Header,
-		formatBytes(float64(t.Data)), t.Data, formatBytes(float64(t.Out)), t.Out)
+		FormatBytes(float64(t.In)), t.In, FormatBytes(float64(t.Header)), t.Header,
+		FormatBytes(float64(t.Data)), t.Data, FormatBytes(float64(t.Out)), t.Out)
 	fmt.Fprintf(&b, "connections: %d attempted, %d failed\n", r.Connections.Attempted, r.Connections.Failed)
 
 	rows := []struct {
@@ -41,15 +41,15 @@ func (r *Report) WriteText(w io.Writer) error {
 	for _, row := range rows {
 		h := orEmpty(row.h)
 		fmt.Fprintf(&b, "%-17s %11s %11s %11s %11s %10.2f%%\n", row.name,
-			formatDuration(h.Min()), formatDuration(h.Max()), formatDuration(h.Mean()),
-			formatDuration(h.StdDev()), 100*h.WithinStdDev())
+			FormatDuration(h.Min()), FormatDuration(h.Max()), FormatDuration(h.Mean()),
+			FormatDuration(h.StdDev()), 100*h.WithinStdDev())
 	}
 	fmt.Fprintf(&b, "%-17s %11s %11s %11s %11s %11s\n", "", "p50", "p90", "p99", "p99.9", "max")
 	for _, row := range rows {
 		h := orEmpty(row.h)
 		fmt.Fprintf(&b, "%-17s %11s %11s %11s %11s %11s\n", row.name,
-			formatDuration(h.Percentile(50)), formatDuration(h.Percentile(90)),
-			formatDuration(h.Percentile(99)), formatDuration(h.Percentile(99.9)), formatDuration(h.Max()))
+			FormatDuration(h.Percentile(50)), FormatDuration(h.Percentile(90)),
+			FormatDuration(h.Percentile(99)), FormatDuration(h.Percentile(99.9)), FormatDuration(h.Max()))
 	}
 	if len(r.Errors) > 0 {
 		msgs := make([]string, 0, len(r.Errors))
@@ -73,9 +73,9 @@ func orEmpty(h *Histogram) *Histogram {
 	return h
 }
 
-// formatDuration prints as h2load does: whole microseconds below 1 ms,
+// FormatDuration prints a latency as h2load does: whole microseconds below 1 ms,
 // two decimals of ms below 1 s, then two decimals of seconds.
-func formatDuration(d time.Duration) string {
+func FormatDuration(d time.Duration) string {
 	switch {
 	case d < time.Millisecond:
 		return fmt.Sprintf("%dus", d.Microseconds())
@@ -86,8 +86,8 @@ func formatDuration(d time.Duration) string {
 	}
 }
 
-// formatBytes prints with binary units as h2load does (1 KB = 1024 B).
-func formatBytes(n float64) string {
+// FormatBytes prints a byte count with binary units as h2load does (1 KB = 1024 B).
+func FormatBytes(n float64) string {
 	units := []string{"B", "KB", "MB", "GB", "TB"}
 	i := 0
 	for n >= 1024 && i < len(units)-1 {
