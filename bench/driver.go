@@ -127,9 +127,9 @@ func (w *Worker) Pacer() Pacer {
 	return Pacer{interval: time.Duration(float64(time.Second) / per)}
 }
 
-// Pacer spaces one client's requests to a fixed interval. It lets a client
-// that fell behind catch up by at most one interval, so a stall is not
-// followed by a burst.
+// Pacer spaces one client's requests to a fixed interval. A client that
+// fell behind (a late timer, a busy machine) catches up at most
+// maxCatchUp of schedule, so a long stall is not followed by a burst.
 type Pacer struct {
 	interval time.Duration
 	next     time.Time
@@ -141,8 +141,11 @@ func (p *Pacer) Wait(now time.Time) time.Duration {
 	if p.interval == 0 {
 		return 0
 	}
-	if p.next.IsZero() || p.next.Add(p.interval).Before(now) {
+	if p.next.IsZero() {
 		p.next = now
+	}
+	if floor := now.Add(-max(p.interval, maxCatchUp)); p.next.Before(floor) {
+		p.next = floor
 	}
 	if now.Before(p.next) {
 		return p.next.Sub(now)
@@ -150,6 +153,9 @@ func (p *Pacer) Wait(now time.Time) time.Duration {
 	p.next = p.next.Add(p.interval)
 	return 0
 }
+
+// maxCatchUp bounds how much of its schedule a late Pacer makes up.
+const maxCatchUp = 100 * time.Millisecond
 
 // splitBudgets gives each of c clients its share of n requests, the first
 // n%c clients one more, as h2load does; n == 0 means unlimited.

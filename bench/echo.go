@@ -22,9 +22,10 @@ type echoClient struct {
 	msg    []byte
 	budget int64 // requests left to issue; -1 = unlimited
 	starts []time.Time
-	head   int // index of the oldest in-flight request
-	n      int // requests in flight
-	got    int // bytes of the oldest request's echo received so far
+	head   int   // index of the oldest in-flight request
+	n      int   // requests in flight
+	got    int   // bytes of the oldest request's echo received so far
+	ok     int64 // responses counted in the measured window (for per-client req/s)
 }
 
 func newEchoClient(rec *Recorder, msg []byte, inFlight int, budget int64) *echoClient {
@@ -78,6 +79,9 @@ func (e *echoClient) recv(now time.Time, p []byte) error {
 		if e.got == len(e.msg) {
 			e.rec.ResponseBytes(start, 0, len(e.msg))
 			e.rec.Done(start, now, 0)
+			if e.rec.counts(start) {
+				e.ok++
+			}
 			e.got = 0
 			e.head = (e.head + 1) % len(e.starts)
 			e.n--

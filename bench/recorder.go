@@ -34,8 +34,9 @@ type Recorder struct {
 	bytesIn, bytesOut, headerBytes, dataBytes           atomic.Int64
 	connects, connectFails                              atomic.Int64
 
-	status [maxStatus]int64
-	errs   map[string]int64
+	status  [maxStatus]int64
+	errs    map[string]int64
+	clients []int64 // succeeded requests of each finished client
 
 	req, connect, ttfb *Histogram
 
@@ -221,6 +222,13 @@ func (tl *timeline) add(t *tickState) {
 	s.Failed += t.failed
 	s.BytesIn += t.bytesIn
 	s.Latency.Merge(t.lat)
+}
+
+// ClientFinished records how many requests one client completed
+// successfully in the measured window, for h2load's per-client req/s line.
+// Call it once per client when the run is over (it may allocate).
+func (r *Recorder) ClientFinished(succeeded int64) {
+	r.clients = append(r.clients, succeeded)
 }
 
 // maxErrorKinds bounds the distinct error messages a recorder keeps.

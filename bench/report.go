@@ -61,15 +61,18 @@ type Report struct {
 	// the counts are partial, and Started - Done requests were in flight.
 	Interrupted bool `json:"interrupted,omitempty"`
 
-	Requests    Requests         `json:"requests"`
-	Status      map[int]int64    `json:"status_codes"`
-	Traffic     Traffic          `json:"traffic"`
-	Connections Connections      `json:"connections"`
-	RequestTime *Histogram       `json:"request_time"`
-	ConnectTime *Histogram       `json:"connect_time"`
-	FirstByte   *Histogram       `json:"time_to_first_byte"`
-	Timeline    []Second         `json:"timeline"`
-	Errors      map[string]int64 `json:"errors,omitempty"` // first errors seen, by message
+	Requests    Requests      `json:"requests"`
+	Status      map[int]int64 `json:"status_codes"`
+	Traffic     Traffic       `json:"traffic"`
+	Connections Connections   `json:"connections"`
+	RequestTime *Histogram    `json:"request_time"`
+	ConnectTime *Histogram    `json:"connect_time"`
+	FirstByte   *Histogram    `json:"time_to_first_byte"`
+	Timeline    []Second      `json:"timeline"`
+	// ClientSucceeded holds each client's succeeded requests; divided by
+	// Elapsed they give h2load's per-client "req/s" line.
+	ClientSucceeded []int64          `json:"client_succeeded"`
+	Errors          map[string]int64 `json:"errors,omitempty"` // first errors seen, by message
 }
 
 func newReport() *Report {
@@ -117,6 +120,7 @@ func (r *Report) addRecorder(rec *Recorder) {
 			r.Status[code] += n
 		}
 	}
+	r.ClientSucceeded = append(r.ClientSucceeded, rec.clients...)
 	r.RequestTime.Merge(rec.req)
 	r.ConnectTime.Merge(rec.connect)
 	r.FirstByte.Merge(rec.ttfb)
@@ -181,6 +185,7 @@ func (r *Report) Merge(o *Report) error {
 		(*h.dst).Merge(h.src)
 	}
 	r.Timeline = mergeTimelines(r.Timeline, o.Timeline)
+	r.ClientSucceeded = append(r.ClientSucceeded, o.ClientSucceeded...)
 	for msg, n := range o.Errors {
 		if r.Errors == nil {
 			r.Errors = map[string]int64{}

@@ -105,8 +105,8 @@ func TestRunStallingTargetDurationModeNeverHangs(t *testing.T) {
 	addr := startServer(t, stallHandler)
 	start := time.Now()
 	rep := runOrFatal(t, context.Background(), Config{
-		Target: addr, Mode: ModeTCPEcho, Duration: 600 * time.Millisecond, Clients: 2, StreamsPerClient: 3,
-		RequestTimeout: 150 * time.Millisecond,
+		Target: addr, Mode: ModeTCPEcho, Duration: time.Second, Clients: 2, StreamsPerClient: 3,
+		RequestTimeout: 100 * time.Millisecond,
 	})
 	if el := time.Since(start); el > 3*time.Second {
 		t.Errorf("a duration run ends at its deadline, took %v", el)
@@ -156,11 +156,11 @@ func TestRunWarmUpIsNotCounted(t *testing.T) {
 	addr := startServer(t, echoHandler)
 	rep := runOrFatal(t, context.Background(), Config{
 		Target: addr, Mode: ModeTCPEcho, Duration: 400 * time.Millisecond, WarmUp: 300 * time.Millisecond,
-		Clients: 1, Rate: 100,
+		Clients: 1, Rate: 200,
 	})
-	// 100 req/s for 0.4 s measured: about 40, never the 70 of warm-up + window.
-	if s := rep.Requests.Succeeded; s < 20 || s > 50 {
-		t.Errorf("only the measured window counts (about 40 at 100 req/s), got %d", s)
+	// 200 req/s for 0.4 s measured: about 80, not the 140 of warm-up + window.
+	if s := rep.Requests.Succeeded; s < 40 || s > 100 {
+		t.Errorf("only the measured window counts (about 80 at 200 req/s), got %d", s)
 	}
 	if rep.Elapsed != 400*time.Millisecond {
 		t.Errorf("elapsed is the measured window: %v", rep.Elapsed)
@@ -274,8 +274,8 @@ func TestPacerSpacesAndDoesNotBurst(t *testing.T) {
 	for p.Wait(late) == 0 {
 		n++
 	}
-	if n > 2 {
-		t.Errorf("after a stall at most one interval is caught up, %d went at once", n)
+	if n > int(maxCatchUp/(10*time.Millisecond))+1 {
+		t.Errorf("after a stall at most %v of schedule is caught up, %d went at once", maxCatchUp, n)
 	}
 }
 

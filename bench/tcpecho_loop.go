@@ -67,9 +67,11 @@ func (d *loopEcho) RunWorker(ctx context.Context, w *Worker) error {
 	if len(w.Budgets) == 0 {
 		close(ew.done)
 	}
-	for _, b := range w.Budgets {
+	clients := make([]*echoConn, len(w.Budgets))
+	for i, b := range w.Budgets {
 		c := &echoConn{ew: ew, pacer: w.Pacer(), pause: 50 * time.Millisecond}
 		c.ec = newEchoClient(ew.rec, d.cfg.Body, d.cfg.StreamsPerClient, b)
+		clients[i] = c
 		ew.dial(c)
 	}
 	select {
@@ -86,7 +88,11 @@ func (d *loopEcho) RunWorker(ctx context.Context, w *Worker) error {
 	// returns once the loop is gone; after that nothing touches ew.rec.
 	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	if err := eng.Stop(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	err = eng.Stop(sctx)
+	for _, c := range clients {
+		ew.rec.ClientFinished(c.ec.ok)
+	}
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	return nil

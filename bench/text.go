@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -44,6 +45,10 @@ func (r *Report) WriteText(w io.Writer) error {
 			FormatDuration(h.Min()), FormatDuration(h.Max()), FormatDuration(h.Mean()),
 			FormatDuration(h.StdDev()), 100*h.WithinStdDev())
 	}
+	if n := len(r.ClientSucceeded); n > 0 && r.Elapsed > 0 {
+		min, max, mean, sd, within := clientRates(r.ClientSucceeded, r.Elapsed.Seconds())
+		fmt.Fprintf(&b, "%-17s %11.2f %11.2f %11.2f %11.2f %10.2f%%\n", "req/s           :", min, max, mean, sd, 100*within)
+	}
 	fmt.Fprintf(&b, "%-17s %11s %11s %11s %11s %11s\n", "", "p50", "p90", "p99", "p99.9", "max")
 	for _, row := range rows {
 		h := orEmpty(row.h)
@@ -64,6 +69,30 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// clientRates is h2load's per-client req/s statistics: min, max, mean,
+// standard deviation and the share of clients within one sd of the mean.
+func clientRates(succeeded []int64, secs float64) (lo, hi, mean, sd, within float64) {
+	lo = math.Inf(1)
+	for _, n := range succeeded {
+		v := float64(n) / secs
+		lo, hi = math.Min(lo, v), math.Max(hi, v)
+		mean += v
+	}
+	mean /= float64(len(succeeded))
+	for _, n := range succeeded {
+		d := float64(n)/secs - mean
+		sd += d * d
+	}
+	sd = math.Sqrt(sd / float64(len(succeeded)))
+	var in int
+	for _, n := range succeeded {
+		if v := float64(n) / secs; v >= mean-sd && v <= mean+sd {
+			in++
+		}
+	}
+	return lo, hi, mean, sd, float64(in) / float64(len(succeeded))
 }
 
 func orEmpty(h *Histogram) *Histogram {
