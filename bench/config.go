@@ -26,6 +26,9 @@ const (
 	ModeTCPEcho Mode = "tcp-echo"
 )
 
+// echo reports whether responses in mode m are echoes without a status.
+func (m Mode) echo() bool { return m == ModeTCPEcho || m == ModeQUICEcho }
+
 // Header is one extra request header (h2load -H).
 type Header struct{ Name, Value string }
 
@@ -181,7 +184,7 @@ func (c Config) withDefaults() Config {
 	if c.TimelineSeconds == 0 {
 		c.TimelineSeconds = DefaultTimelineSeconds
 	}
-	if len(c.Body) == 0 && (c.Mode == ModeTCPEcho || c.Mode == ModeQUICEcho) {
+	if len(c.Body) == 0 && c.Mode.echo() {
 		c.Body = echoPattern(DefaultEchoSize)
 	}
 	return c

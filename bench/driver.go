@@ -101,8 +101,8 @@ type Worker struct {
 	// (duration mode). len(Budgets) is the number of clients.
 	Budgets []int64
 	// Start is when the run began; From when the measured window begins
-	// (after the warm-up).
-	Start, From time.Time
+	// (after the warm-up); Until when it ends in duration mode (else zero).
+	Start, From, Until time.Time
 
 	run *run
 }
@@ -111,6 +111,7 @@ type Worker struct {
 // client goroutine). The run merges it into the report at the end.
 func (w *Worker) NewRecorder() *Recorder {
 	rec := newRecorder(w.From, w.run.tl)
+	rec.until = w.Until
 	w.run.mu.Lock()
 	w.run.recs = append(w.run.recs, rec)
 	w.run.mu.Unlock()

@@ -77,9 +77,9 @@ func (e *echoClient) recv(now time.Time, p []byte) error {
 		e.got += k
 		p = p[k:]
 		if e.got == len(e.msg) {
-			e.rec.ResponseBytes(start, 0, len(e.msg))
+			e.rec.ResponseBytes(start, now, 0, len(e.msg))
 			e.rec.Done(start, now, 0)
-			if e.rec.counts(start) {
+			if e.rec.counts(start) && !e.rec.late(now) {
 				e.ok++
 			}
 			e.got = 0

@@ -21,14 +21,29 @@ var ErrNoTimeline = errors.New("bench: report has no timeline to plot")
 // percentiles (p50, p90, p99, max) on top, succeeded requests per second
 // below, both over the seconds of the measured window.
 func (r *Report) WritePlot(w io.Writer) error {
+	plots, err := r.buildPlots()
+	if err != nil {
+		return err
+	}
+	c := vgsvg.New(20*vg.Centimeter, 16*vg.Centimeter)
+	drawPlots(draw.New(c), plots)
+	_, err = c.WriteTo(w)
+	return err
+}
+
+func (r *Report) buildPlots() ([][]*plot.Plot, error) {
 	if len(r.Timeline) == 0 {
-		return ErrNoTimeline
+		return nil, ErrNoTimeline
 	}
 	lat := plot.New()
 	lat.Title.Text = fmt.Sprintf("%s %s: request time", r.Mode, r.Target)
 	lat.X.Label.Text = "second"
-	lat.Y.Label.Text = "ms"
+	lat.Y.Label.Text = "ms (log)"
+	// Latency tails span decades: on a log scale p50 and max both read.
+	lat.Y.Scale = plot.LogScale{}
+	lat.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 	lat.Legend.Top = true
+	lat.Legend.Left = true
 	lat.Add(plotter.NewGrid())
 
 	series := []struct {
@@ -47,7 +62,7 @@ func (r *Report) WritePlot(w io.Writer) error {
 			if sec.Latency == nil || sec.Latency.Count() == 0 {
 				continue
 			}
-			ms := float64(sec.Latency.Percentile(s.p).Microseconds()) / 1000
+			ms := max(float64(sec.Latency.Percentile(s.p).Microseconds())/1000, 0.001)
 			pts = append(pts, plotter.XY{X: float64(sec.Index), Y: ms})
 		}
 		if len(pts) == 0 {
@@ -55,7 +70,7 @@ func (r *Report) WritePlot(w io.Writer) error {
 		}
 		l, err := plotter.NewLine(pts)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		l.Color = s.col
 		l.Width = vg.Points(1.2)
@@ -74,22 +89,21 @@ func (r *Report) WritePlot(w io.Writer) error {
 	}
 	l, err := plotter.NewLine(pts)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	l.Color = color.RGBA{R: 0x94, G: 0x67, B: 0xbd, A: 0xff}
 	l.Width = vg.Points(1.2)
 	thr.Add(l)
 	thr.Y.Min = 0
+	return [][]*plot.Plot{{lat}, {thr}}, nil
+}
 
-	c := vgsvg.New(20*vg.Centimeter, 16*vg.Centimeter)
-	dc := draw.New(c)
-	plots := [][]*plot.Plot{{lat}, {thr}}
+// drawPlots lays the plots out one above the other on dc.
+func drawPlots(dc draw.Canvas, plots [][]*plot.Plot) {
 	tiles := draw.Tiles{Rows: 2, Cols: 1, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
 		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 4}
 	cv := plot.Align(plots, tiles, dc)
 	for i := range plots {
 		plots[i][0].Draw(cv[i][0])
 	}
-	_, err = c.WriteTo(w)
-	return err
 }

@@ -40,9 +40,10 @@ type Recorder struct {
 
 	req, connect, ttfb *Histogram
 
-	from time.Time // start of the measured window
-	tl   *timeline
-	tick tickState
+	from  time.Time // start of the measured window
+	until time.Time // its end in duration mode (zero: none)
+	tl    *timeline
+	tick  tickState
 }
 
 func newRecorder(from time.Time, tl *timeline) *Recorder {
@@ -54,6 +55,11 @@ func newRecorder(from time.Time, tl *timeline) *Recorder {
 }
 
 func (r *Recorder) counts(start time.Time) bool { return !start.Before(r.from) }
+
+// late reports an event after the measured window: responses that arrive
+// while a duration run is being stopped are not counted, so the totals
+// match Elapsed (those requests stay started, not done).
+func (r *Recorder) late(now time.Time) bool { return !r.until.IsZero() && now.After(r.until) }
 
 // ConnectDone records a connection that was established at now after
 // dialing began at start. Connect times are kept during warm-up too: with
@@ -78,7 +84,7 @@ func (r *Recorder) Started(start time.Time) {
 
 // FirstByte records the first response byte of a request started at start.
 func (r *Recorder) FirstByte(start, now time.Time) {
-	if r.counts(start) {
+	if r.counts(start) && !r.late(now) {
 		r.ttfb.Record(now.Sub(start))
 	}
 }
@@ -87,7 +93,7 @@ func (r *Recorder) FirstByte(start, now time.Time) {
 // without a status, the echo modes) and all its body bytes arrived. 2xx and
 // 3xx (and 0) are successes; other statuses are HTTP-level failures.
 func (r *Recorder) Done(start, now time.Time, status int) {
-	if !r.counts(start) {
+	if !r.counts(start) || r.late(now) {
 		return
 	}
 	lat := now.Sub(start)
@@ -114,7 +120,7 @@ func (r *Recorder) Done(start, now time.Time, status int) {
 
 // Failed records a request that ended without a complete response.
 func (r *Recorder) Failed(start, now time.Time, why Failure) {
-	if !r.counts(start) {
+	if !r.counts(start) || r.late(now) {
 		return
 	}
 	r.done.Add(1)
@@ -132,7 +138,7 @@ func (r *Recorder) Failed(start, now time.Time, why Failure) {
 // Abandoned records n requests of a client's budget that will never be
 // sent because its connection failed: failed and errored, as h2load counts them.
 func (r *Recorder) Abandoned(now time.Time, n int64) {
-	if n <= 0 || now.Before(r.from) {
+	if n <= 0 || now.Before(r.from) || r.late(now) {
 		return
 	}
 	r.done.Add(n)
@@ -145,7 +151,7 @@ func (r *Recorder) Abandoned(now time.Time, n int64) {
 
 // BytesIn records n bytes read from the network at now.
 func (r *Recorder) BytesIn(now time.Time, n int) {
-	if now.Before(r.from) {
+	if now.Before(r.from) || r.late(now) {
 		return
 	}
 	r.bytesIn.Add(int64(n))
@@ -155,15 +161,15 @@ func (r *Recorder) BytesIn(now time.Time, n int) {
 
 // BytesOut records n bytes written to the network at now.
 func (r *Recorder) BytesOut(now time.Time, n int) {
-	if !now.Before(r.from) {
+	if !now.Before(r.from) && !r.late(now) {
 		r.bytesOut.Add(int64(n))
 	}
 }
 
 // ResponseBytes splits received bytes into header and data (body) bytes
 // for the h2load "traffic" line; modes without headers count only data.
-func (r *Recorder) ResponseBytes(start time.Time, header, data int) {
-	if r.counts(start) {
+func (r *Recorder) ResponseBytes(start, now time.Time, header, data int) {
+	if r.counts(start) && !r.late(now) {
 		r.headerBytes.Add(int64(header))
 		r.dataBytes.Add(int64(data))
 	}

@@ -264,7 +264,7 @@ func TestRecorderAllocatesNothingPerRequest(t *testing.T) {
 		rec.FirstByte(start, now)
 		rec.BytesOut(now, 64)
 		rec.BytesIn(now, 64)
-		rec.ResponseBytes(start, 10, 54)
+		rec.ResponseBytes(start, now, 10, 54)
 		rec.Done(start, now, 200)
 	})
 	if allocs != 0 {

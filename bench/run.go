@@ -72,6 +72,9 @@ func makeWorkers(c *Config, t Target, start, from time.Time, r *run) []*Worker {
 	ws := make([]*Worker, c.Threads)
 	for i := range ws {
 		ws[i] = &Worker{ID: i, Config: c, Target: t, Start: start, From: from, run: r}
+		if c.Duration > 0 {
+			ws[i].Until = from.Add(c.Duration)
+		}
 	}
 	// Clients go round-robin over the workers, as h2load spreads them over threads.
 	for i, b := range budgets {

@@ -165,6 +165,11 @@ func TestRunWarmUpIsNotCounted(t *testing.T) {
 	if rep.Elapsed != 400*time.Millisecond {
 		t.Errorf("elapsed is the measured window: %v", rep.Elapsed)
 	}
+	for _, s := range rep.Timeline {
+		if s.Index != 0 {
+			t.Errorf("responses after the 0.4 s window are not counted, timeline has second %d", s.Index)
+		}
+	}
 }
 
 func TestRunRateLimit(t *testing.T) {

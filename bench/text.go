@@ -27,7 +27,9 @@ func (r *Report) WriteText(w io.Writer) error {
 			cls[c] += n
 		}
 	}
-	fmt.Fprintf(&b, "status codes: %d 2xx, %d 3xx, %d 4xx, %d 5xx\n", cls[2], cls[3], cls[4], cls[5])
+	if len(r.Status) > 0 || !r.Mode.echo() {
+		fmt.Fprintf(&b, "status codes: %d 2xx, %d 3xx, %d 4xx, %d 5xx\n", cls[2], cls[3], cls[4], cls[5])
+	}
 	t := r.Traffic
 	fmt.Fprintf(&b, "traffic: %s (%d) total, %s (%d) headers, %s (%d) data, %s (%d) sent\n",
 		FormatBytes(float64(t.In)), t.In, FormatBytes(float64(t.Header)), t.Header,
