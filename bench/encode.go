@@ -68,6 +68,9 @@ func DecodeReport(rd io.Reader, maxBytes int64) (*Report, error) {
 	if r.Status == nil {
 		r.Status = map[int]int64{}
 	}
+	if r.Timeline == nil {
+		r.Timeline = []Second{}
+	}
 	for _, h := range []**Histogram{&r.RequestTime, &r.ConnectTime, &r.FirstByte} {
 		if *h == nil {
 			*h = NewHistogram()

@@ -81,6 +81,7 @@ func newReport() *Report {
 		RequestTime: NewHistogram(),
 		ConnectTime: NewHistogram(),
 		FirstByte:   NewHistogram(),
+		Timeline:    []Second{},
 	}
 }
 
