@@ -317,3 +317,18 @@ func TestRunLeavesNoGoroutines(t *testing.T) {
 		t.Errorf("goroutines: %d before, %d after three runs", before, n)
 	}
 }
+
+func FuzzParseTarget(f *testing.F) {
+	for _, s := range []string{"127.0.0.1:80", "http://h/p?q", "https://[::1]/", "ftp://x", "http://", "h:", ":1", "http://a b/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tg, err := ParseTarget(s)
+		if err != nil {
+			return
+		}
+		if tg.Addr == "" || tg.Path == "" {
+			t.Errorf("ParseTarget(%q) accepted without an address or path: %+v", s, tg)
+		}
+	})
+}

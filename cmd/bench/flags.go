@@ -164,7 +164,7 @@ func parseSize(s string) (int64, error) {
 		mult, s = 1<<20, s[:len(s)-1]
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n > maxBody {
+	if err != nil || n < 0 || n > maxBody/mult {
 		return 0, errors.New("bad size")
 	}
 	return n * mult, nil

@@ -248,3 +248,33 @@ func TestEmbeddedDefaultPrintsOneTable(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseHeader(f *testing.F) {
+	for _, s := range []string{"a: b", ":authority: x", ":", "::", "x", "", " : v"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		h, err := parseHeader(s)
+		if err != nil {
+			return
+		}
+		if h.Name == "" || h.Name == ":" || strings.ToLower(h.Name) != h.Name {
+			t.Errorf("parseHeader(%q) = %+v: empty or upper-case name accepted", s, h)
+		}
+	})
+}
+
+func FuzzParseSizeAndDuration(f *testing.F) {
+	for _, s := range []string{"64", "4k", "1m", "1.5", "500ms", "-1", "1e308", "k", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if n, err := parseSize(s); err == nil && (n < 0 || n > maxBody) {
+			t.Errorf("parseSize(%q) = %d beyond the bound", s, n)
+		}
+		var d durationValue
+		if err := d.Set(s); err == nil && d.d < 0 {
+			t.Errorf("duration %q parsed negative: %v", s, d.d)
+		}
+	})
+}
