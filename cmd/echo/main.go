@@ -56,6 +56,10 @@ func run(loops int, grace time.Duration) error {
 	if len(started) == 0 {
 		return fmt.Errorf("no server enabled")
 	}
+	// Signals are caught before the addresses are printed: whoever
+	// reads them may stop us at once.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	if err := e.Start(); err != nil {
 		return err
 	}
@@ -65,8 +69,6 @@ func run(loops int, grace time.Duration) error {
 
 	var probe allocProbe
 	probe.start()
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	got := <-sig
 	if *statsFlag {
 		probe.report()

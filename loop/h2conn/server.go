@@ -85,6 +85,9 @@ type ServerConn struct {
 	shutdown shutdownStage
 	shutAt   int64
 
+	upgraded    *Stream // stream 1 of an upgrade, until the client's SETTINGS
+	upgradeBody []byte
+
 	nva      []h2.NV
 	num      []byte
 	free     []*Stream

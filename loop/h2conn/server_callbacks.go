@@ -77,6 +77,10 @@ func serverFrameRecv(s *h2.Session, f *h2.Frame) error {
 			st.flags |= sfEndRecv
 			st.sc.srv.h.OnEnd(st)
 		}
+	case h2.FrameSettings:
+		if sc := connOf(s); sc.upgraded != nil && !f.Flags().Has(h2.FlagAck) {
+			sc.deliverUpgraded()
+		}
 	case h2.FramePing:
 		sc := connOf(s)
 		if f.Flags().Has(h2.FlagAck) && f.OpaqueData == shutdownPing && sc.shutdown == shutNotice {

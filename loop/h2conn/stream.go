@@ -43,17 +43,17 @@ type fieldRef struct{ nOff, nLen, vOff, vLen int32 }
 type streamFlags uint16
 
 const (
-	sfDelivered   streamFlags = 1 << iota // OnRequest ran: OnClose is owed
-	sfEndRecv                             // the request ended (OnEnd ran)
-	sfResponded                           // response HEADERS submitted
-	sfStreaming                           // body comes from Write/End
-	sfEnded                               // End called: no more Write
-	sfDeferred                            // the provider returned ErrDeferred
-	sfHold                                // ConsumeAsWritten: credit as the response goes out
-	sfWantWrite                           // Write returned ErrWouldBlock: OnWritable owed
-	sfTrailers                            // trailers set: the body ends without END_STREAM
-	sfClosed                              // the session closed the stream
-	sfUpgrade                             // stream 1 of an HTTP/1.1 upgrade
+	sfDelivered streamFlags = 1 << iota // OnRequest ran: OnClose is owed
+	sfEndRecv                           // the request ended (OnEnd ran)
+	sfResponded                         // response HEADERS submitted
+	sfStreaming                         // body comes from Write/End
+	sfEnded                             // End called: no more Write
+	sfDeferred                          // the provider returned ErrDeferred
+	sfHold                              // ConsumeAsWritten: credit as the response goes out
+	sfWantWrite                         // Write returned ErrWouldBlock: OnWritable owed
+	sfTrailers                          // trailers set: the body ends without END_STREAM
+	sfClosed                            // the session closed the stream
+	sfUpgrade                           // stream 1 of an HTTP/1.1 upgrade
 )
 
 // ID returns the HTTP/2 stream identifier.

@@ -118,18 +118,32 @@ func (sc *ServerConn) upgrade(in []byte) (int, bool) {
 	for _, f := range req.fields {
 		st.addField(f[0], f[1], false)
 	}
-	sc.srv.stats.Requests.Add(1)
-	sc.depth++
-	sc.srv.h.OnRequest(st)
-	if len(body) > 0 && st.flags&sfClosed == 0 {
-		st.bodyRecv = int64(len(body))
-		sc.srv.h.OnBody(st, body)
+	// The request reaches the handler once the client's preface and
+	// SETTINGS arrived: a response sent right behind the 101 could
+	// overflow the buffer a client keeps for bytes following the 101
+	// (curl's is 32 KiB).
+	sc.upgraded = st
+	sc.upgradeBody = append(sc.upgradeBody[:0], body...)
+	return total, true
+}
+
+// deliverUpgraded hands the upgraded request (stream 1) to the handler.
+func (sc *ServerConn) deliverUpgraded() {
+	st := sc.upgraded
+	sc.upgraded = nil
+	if st.flags&sfClosed != 0 {
+		return
 	}
+	sc.srv.stats.Requests.Add(1)
+	sc.srv.h.OnRequest(st)
+	if len(sc.upgradeBody) > 0 && st.flags&sfClosed == 0 {
+		st.bodyRecv = int64(len(sc.upgradeBody))
+		sc.srv.h.OnBody(st, sc.upgradeBody)
+	}
+	sc.upgradeBody = nil
 	if st.flags&sfClosed == 0 {
 		sc.srv.h.OnEnd(st)
 	}
-	sc.depth--
-	return total, true
 }
 
 // isRequestLine reports whether line has the shape of an HTTP/1.x
