@@ -70,9 +70,7 @@ func run(loops int, grace time.Duration) error {
 	var probe allocProbe
 	probe.start()
 	got := <-sig
-	if *statsFlag {
-		probe.report()
-	}
+	probe.report()
 	fmt.Printf("%v: shutting down (grace %v)\n", got, grace)
 	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()

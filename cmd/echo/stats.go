@@ -3,10 +3,16 @@ package main
 import (
 	"flag"
 	"fmt"
+	"os"
 	"runtime"
+	"runtime/pprof"
 )
 
-var statsFlag = flag.Bool("stats", false, "print heap allocations per h2c request when stopping")
+var (
+	statsFlag   = flag.Bool("stats", false, "print heap allocations per h2c request when stopping")
+	cpuProfile  = flag.String("cpuprofile", "", "write a CPU profile to this file until stopped")
+	heapProfile = flag.String("memprofile", "", "write an allocation profile to this file when stopped")
+)
 
 // allocProbe measures heap allocations between start and report with
 // runtime.MemStats (Mallocs counts every heap object allocated, from any
@@ -17,6 +23,14 @@ type allocProbe struct {
 }
 
 func (p *allocProbe) start() {
+	if *cpuProfile != "" {
+		if f, err := os.Create(*cpuProfile); err == nil {
+			_ = pprof.StartCPUProfile(f)
+		}
+	}
+	if *heapProfile != "" {
+		runtime.MemProfileRate = 1
+	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	p.mallocs = ms.Mallocs
@@ -26,8 +40,20 @@ func (p *allocProbe) start() {
 }
 
 func (p *allocProbe) report() {
+	if *cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
+	if *heapProfile != "" {
+		if f, err := os.Create(*heapProfile); err == nil {
+			_ = pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+		}
+	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
+	if !*statsFlag {
+		return
+	}
 	allocs := ms.Mallocs - p.mallocs
 	reqs := int64(0)
 	if h2cServer != nil {

@@ -133,7 +133,8 @@ func (sc *ServerConn) Execute(fn func(sc *ServerConn)) error {
 // OnOpen implements loop.Handler.
 func (srv *Server) OnOpen(c *loop.Conn) {
 	srv.stats.Conns.Add(1)
-	sc := &ServerConn{srv: srv, c: c}
+	sc := &ServerConn{srv: srv, c: c, nva: make([]h2.NV, 0, 16), num: make([]byte, 0, 20),
+		free: make([]*Stream, 0, 16), active: make([]*Stream, 0, 16)}
 	sc.provider.Read = readBody
 	c.SetContext(sc)
 	c.InitTimer(&sc.timer)
@@ -375,7 +376,9 @@ func (sc *ServerConn) newStream(id int32) *Stream {
 		sc.free[n-1] = nil
 		sc.free = sc.free[:n-1]
 	} else {
-		st = &Stream{sc: sc}
+		// Room for a typical request's fields, so a new stream does not
+		// grow its slices field by field.
+		st = &Stream{sc: sc, arena: make([]byte, 0, 512), fields: make([]fieldRef, 0, 16)}
 	}
 	st.id = id
 	st.idx = len(sc.active)
