@@ -378,7 +378,7 @@ func (sc *ServerConn) newStream(id int32) *Stream {
 	} else {
 		// Room for a typical request's fields, so a new stream does not
 		// grow its slices field by field.
-		st = &Stream{sc: sc, arena: make([]byte, 0, 512), fields: make([]fieldRef, 0, 16)}
+		st = &Stream{sc: sc, f: newFieldSet()}
 	}
 	st.id = id
 	st.idx = len(sc.active)

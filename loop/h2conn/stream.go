@@ -15,11 +15,8 @@ type Stream struct {
 	idx int    // position in ServerConn.active
 	gen uint32 // bumped on reuse; lets posted work detect a recycled stream
 
-	// Request fields live in arena; fields indexes them. Trailer fields
-	// follow the header fields, from index trailerAt on.
-	arena     []byte
-	fields    []fieldRef
-	trailerAt int
+	// Request fields; pseudo-headers are kept in their own slots.
+	f         fieldSet
 	method    fieldRef
 	path      fieldRef
 	scheme    fieldRef
@@ -37,8 +34,6 @@ type Stream struct {
 	trArena   []byte
 	userValue any
 }
-
-type fieldRef struct{ nOff, nLen, vOff, vLen int32 }
 
 type streamFlags uint16
 
@@ -68,70 +63,43 @@ func (st *Stream) Value() any { return st.userValue }
 // SetValue attaches an application value to the stream until it closes.
 func (st *Stream) SetValue(v any) { st.userValue = v }
 
-func (st *Stream) view(r fieldRef, value bool) []byte {
-	if value {
-		return st.arena[r.vOff : r.vOff+r.vLen : r.vOff+r.vLen]
-	}
-	return st.arena[r.nOff : r.nOff+r.nLen : r.nOff+r.nLen]
-}
-
 // Method returns the :method pseudo-header. Like every slice returned by
 // Stream, it is valid until OnClose returns.
-func (st *Stream) Method() []byte { return st.view(st.method, true) }
+func (st *Stream) Method() []byte { return st.f.value(st.method) }
 
 // Path returns the :path pseudo-header.
-func (st *Stream) Path() []byte { return st.view(st.path, true) }
+func (st *Stream) Path() []byte { return st.f.value(st.path) }
 
 // Scheme returns the :scheme pseudo-header.
-func (st *Stream) Scheme() []byte { return st.view(st.scheme, true) }
+func (st *Stream) Scheme() []byte { return st.f.value(st.scheme) }
 
 // Authority returns the :authority pseudo-header (or the Host header of
 // an upgraded HTTP/1.1 request).
-func (st *Stream) Authority() []byte { return st.view(st.authority, true) }
+func (st *Stream) Authority() []byte { return st.f.value(st.authority) }
 
 // Protocol returns the :protocol pseudo-header of an extended CONNECT
 // (RFC 8441), or nil.
-func (st *Stream) Protocol() []byte { return st.view(st.protocol, true) }
+func (st *Stream) Protocol() []byte { return st.f.value(st.protocol) }
 
 // Header returns the value of the first request header field named name
 // (lower case), or nil.
-func (st *Stream) Header(name string) []byte {
-	for _, f := range st.fields[:st.trailerAt] {
-		if string(st.view(f, false)) == name {
-			return st.view(f, true)
-		}
-	}
-	return nil
-}
+func (st *Stream) Header(name string) []byte { return st.f.header(name) }
 
 // Trailer returns the value of the first request trailer field named
 // name, or nil.
-func (st *Stream) Trailer(name string) []byte {
-	for _, f := range st.fields[st.trailerAt:] {
-		if string(st.view(f, false)) == name {
-			return st.view(f, true)
-		}
-	}
-	return nil
-}
+func (st *Stream) Trailer(name string) []byte { return st.f.trailer(name) }
 
 // NumHeaders returns the number of regular request header fields.
-func (st *Stream) NumHeaders() int { return st.trailerAt }
+func (st *Stream) NumHeaders() int { return st.f.trailerAt }
 
 // HeaderAt returns the i-th regular request header field.
-func (st *Stream) HeaderAt(i int) (name, value []byte) {
-	f := st.fields[i]
-	return st.view(f, false), st.view(f, true)
-}
+func (st *Stream) HeaderAt(i int) (name, value []byte) { return st.f.at(i) }
 
 // NumTrailers returns the number of request trailer fields.
-func (st *Stream) NumTrailers() int { return len(st.fields) - st.trailerAt }
+func (st *Stream) NumTrailers() int { return len(st.f.refs) - st.f.trailerAt }
 
 // TrailerAt returns the i-th request trailer field.
-func (st *Stream) TrailerAt(i int) (name, value []byte) {
-	f := st.fields[st.trailerAt+i]
-	return st.view(f, false), st.view(f, true)
-}
+func (st *Stream) TrailerAt(i int) (name, value []byte) { return st.f.at(st.f.trailerAt + i) }
 
 // BodyReceived returns the request body octets received so far.
 func (st *Stream) BodyReceived() int64 { return st.bodyRecv }
@@ -142,11 +110,8 @@ func (st *Stream) RequestEnded() bool { return st.flags&sfEndRecv != 0 }
 
 // addField records a received field; pseudo-headers go to their slots.
 func (st *Stream) addField(name, value []byte, trailer bool) {
-	ref := fieldRef{nOff: int32(len(st.arena)), nLen: int32(len(name))}
-	st.arena = append(st.arena, name...)
-	ref.vOff, ref.vLen = int32(len(st.arena)), int32(len(value))
-	st.arena = append(st.arena, value...)
 	if len(name) > 0 && name[0] == ':' && !trailer {
+		ref := st.f.store(name, value)
 		switch string(name) {
 		case ":method":
 			st.method = ref
@@ -161,19 +126,14 @@ func (st *Stream) addField(name, value []byte, trailer bool) {
 		}
 		return
 	}
-	st.fields = append(st.fields, ref)
-	if !trailer {
-		st.trailerAt = len(st.fields)
-	}
+	st.f.add(name, value, trailer)
 }
 
 // reset clears the stream for reuse, keeping its buffers' capacity.
 func (st *Stream) reset() {
 	st.id = 0
 	st.gen++
-	st.arena = st.arena[:0]
-	st.fields = st.fields[:0]
-	st.trailerAt = 0
+	st.f.reset()
 	st.method, st.path, st.scheme, st.authority, st.protocol = fieldRef{}, fieldRef{}, fieldRef{}, fieldRef{}, fieldRef{}
 	st.flags = 0
 	st.bodyRecv, st.held, st.bodySent = 0, 0, 0
