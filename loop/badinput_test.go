@@ -295,7 +295,8 @@ func TestUnconsumedInputIsBounded(t *testing.T) {
 // is closed with ErrIdleTimeout; one that keeps talking is not.
 func TestIdleTimeoutCloses(t *testing.T) {
 	rec := newRecordingHandler()
-	_, addr := startWith(t, Options{Loops: 1, IdleTimeout: 150 * time.Millisecond}, rec)
+	_, addr := startWith(t, Options{Loops: 1, IdleTimeout: 500 * time.Millisecond}, rec)
+	start := time.Now() // before the server can have seen the connection
 	idle, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -306,14 +307,13 @@ func TestIdleTimeoutCloses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	start := time.Now()
 	stopBusy := make(chan struct{})
 	go func() {
 		for {
 			select {
 			case <-stopBusy:
 				return
-			case <-time.After(30 * time.Millisecond):
+			case <-time.After(20 * time.Millisecond):
 				busy.Write([]byte("."))
 			}
 		}
@@ -324,7 +324,7 @@ func TestIdleTimeoutCloses(t *testing.T) {
 		if !errors.Is(err, ErrIdleTimeout) {
 			t.Fatalf("OnClose got %v, want ErrIdleTimeout", err)
 		}
-		if time.Since(start) < 150*time.Millisecond {
+		if time.Since(start) < 500*time.Millisecond {
 			t.Fatalf("closed after %v, before the idle timeout", time.Since(start))
 		}
 	case <-time.After(10 * time.Second):

@@ -145,8 +145,12 @@ func (c *Conn) ResumeRead() { c.resumeRead(fPauseUser) }
 // fn does not run if c closes first. Writes fn makes are flushed when it
 // returns.
 //
-// Returns nil on success, or ErrStopped — the engine shut down.
+// Returns nil on success, or one of: ErrStopped — the engine shut down;
+// ErrClosed — the connection never reached a loop (failed dial).
 func (c *Conn) Execute(fn func(c *Conn)) error {
+	if c.l == nil {
+		return ErrClosed // a dial that never connected
+	}
 	err := c.l.el.Execute(bgCtx, gnet.RunnableFunc(func(context.Context) error {
 		if c.flags&fClosed != 0 {
 			return nil

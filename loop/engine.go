@@ -44,12 +44,9 @@ type Engine struct {
 
 // NewEngine returns an engine with opts (zero fields take their defaults).
 //
-// Returns the engine, or an error if the write watcher cannot be set up.
+// Returns the engine; the error is reserved for option validation and is
+// nil today.
 func NewEngine(opts Options) (*Engine, error) {
-	w, err := newWatcher()
-	if err != nil {
-		return nil, err
-	}
 	dialCtx, dialStop := context.WithCancel(bgCtx)
 	return &Engine{
 		dialCtx:  dialCtx,
@@ -59,7 +56,6 @@ func NewEngine(opts Options) (*Engine, error) {
 		booted:   make(chan struct{}),
 		runDone:  make(chan error, 1),
 		drained:  make(chan struct{}),
-		watch:    w,
 	}, nil
 }
 
@@ -107,6 +103,14 @@ func (e *Engine) Start() error {
 	e.started = true
 	lns := e.listeners
 	e.mu.Unlock()
+	w, err := newWatcher()
+	if err != nil {
+		for _, ln := range lns {
+			ln.release()
+		}
+		return err
+	}
+	e.watch = w
 	h := &gnetHandler{e: e}
 	if len(lns) == 0 {
 		cli, err := gnet.NewClient(h, e.opts.gnetOptions(false)...)
@@ -125,7 +129,6 @@ func (e *Engine) Start() error {
 		addrs[i] = ln.protoAddr()
 	}
 	go func() { e.runDone <- gnet.Rotate(h, addrs, e.opts.gnetOptions(true)...) }()
-	var err error
 	select {
 	case <-e.booted:
 	case err = <-e.runDone:
@@ -183,6 +186,12 @@ func (e *Engine) Conns() int { return int(e.live.Load()) }
 func (e *Engine) Stop(ctx context.Context) error {
 	e.mu.Lock()
 	started := e.started
+	if !started {
+		// Nothing runs yet; give back the ports Listen reserved.
+		for _, ln := range e.listeners {
+			ln.release()
+		}
+	}
 	e.mu.Unlock()
 	if !started {
 		return ErrNotStarted

@@ -1,0 +1,240 @@
+package quic
+
+import (
+	"crypto/rand"
+	"crypto/tls"
+	"io"
+)
+
+// Config configures a connection. It is read by NewClientConn and
+// NewServerConn and not retained except for TLS and Callbacks.
+type Config struct {
+	TLS       *tls.Config // ALPN in NextProtos; a server needs Certificates
+	Callbacks Callbacks
+	Settings  Settings
+	Params    TransportParams
+}
+
+// Callbacks are the application's hooks, in the style of
+// ngtcp2_callbacks. A nil callback means "not interested". A callback that
+// returns an error aborts the call that invoked it (ReadPkt, WritePkt,
+// ...), which then returns an error matching ErrCallbackFailure that
+// also wraps the callback's error. Data slices are valid only during the
+// call.
+type Callbacks struct {
+	// HandshakeCompleted: the TLS handshake finished (RFC 9001, Section 4.1.1).
+	HandshakeCompleted func(c *Conn) error
+	// HandshakeConfirmed: the handshake is confirmed (RFC 9001, Section 4.1.2).
+	HandshakeConfirmed func(c *Conn) error
+	// RecvStreamData delivers stream data in order, offset is the stream
+	// offset of data[0]. With automatic flow control (the default) the
+	// credit for the bytes is given back when the callback returns.
+	RecvStreamData func(c *Conn, flags StreamDataFlags, streamID int64, offset uint64, data []byte) error
+	// AckedStreamDataOffset: the peer acknowledged stream bytes
+	// [offset, offset+datalen) and every byte before them.
+	AckedStreamDataOffset func(c *Conn, streamID int64, offset, datalen uint64) error
+	// StreamOpen: the peer opened a stream.
+	StreamOpen func(c *Conn, streamID int64) error
+	// StreamClose: the stream is closed in both directions and forgotten.
+	// appErrorCode is the code of a RESET_STREAM or STOP_SENDING involved,
+	// or 0.
+	StreamClose func(c *Conn, streamID int64, appErrorCode uint64) error
+	// StreamReset: the peer sent RESET_STREAM.
+	StreamReset func(c *Conn, streamID int64, finalSize, appErrorCode uint64) error
+	// StreamStopSending: the peer sent STOP_SENDING. The connection resets
+	// the stream's send side on its own (RFC 9000, Section 3.5).
+	StreamStopSending func(c *Conn, streamID int64, appErrorCode uint64) error
+	// ExtendMaxLocalStreamsBidi / Uni: the peer allows opening streams up
+	// to maxStreams of that kind.
+	ExtendMaxLocalStreamsBidi func(c *Conn, maxStreams uint64) error
+	ExtendMaxLocalStreamsUni  func(c *Conn, maxStreams uint64) error
+	// ExtendMaxStreamData: the peer raised a stream's send limit.
+	ExtendMaxStreamData func(c *Conn, streamID int64, maxData uint64) error
+	// RecvDatagram delivers a DATAGRAM frame's payload (RFC 9221).
+	RecvDatagram func(c *Conn, data []byte) error
+	// RecvVersionNegotiation: a client got a Version Negotiation packet
+	// listing versions.
+	RecvVersionNegotiation func(c *Conn, versions []uint32) error
+}
+
+// CongestionController decides how many bytes may be in flight. It is the
+// plug-in point for the recovery machinery of RFC 9002, Section 7; a
+// Conn never hard-codes a window.
+type CongestionController interface {
+	// Window is the congestion window in bytes.
+	Window() uint64
+	// OnPacketSent: an in-flight packet of size bytes was sent.
+	OnPacketSent(ts Tstamp, bytes uint64)
+	// OnPacketAcked: an in-flight packet sent at sentTime was acknowledged.
+	OnPacketAcked(ts Tstamp, bytes uint64, sentTime Tstamp, rtt *RTTStats)
+	// OnPacketsLost: in-flight packets of lostBytes were declared lost, the
+	// newest of them sent at largestLostSentTime.
+	OnPacketsLost(ts Tstamp, lostBytes uint64, largestLostSentTime Tstamp)
+	// OnPersistentCongestion: RFC 9002, Section 7.6.
+	OnPersistentCongestion(ts Tstamp)
+	// OnPacketDiscarded: in-flight bytes vanished with discarded keys
+	// (RFC 9002, Section 6.4); they count neither as acked nor lost.
+	OnPacketDiscarded(bytes uint64)
+}
+
+// Settings are local knobs that are not sent to the peer. The zero value
+// of each field means its default.
+type Settings struct {
+	// InitialRTT before any sample (RFC 9002, Section 6.2.2: 333 ms).
+	InitialRTT Duration
+	// MaxTxUDPPayloadSize is the largest datagram the connection writes,
+	// default MaxUDPPayloadSize (1200). The peer's max_udp_payload_size
+	// caps it further.
+	MaxTxUDPPayloadSize int
+	// HandshakeTimeout ends a connection whose handshake has not
+	// completed, default 10 s.
+	HandshakeTimeout Duration
+	// NewCC makes the congestion controller, default NewReno.
+	NewCC func(maxDatagramSize uint64) CongestionController
+	// SCID is this endpoint's connection ID; default random of CIDLen.
+	SCID []byte
+	// CIDLen is the length of generated connection IDs, default 8.
+	CIDLen int
+	// DCID is a client's initial Destination Connection ID, default random 8..
+	DCID []byte
+	// Rand supplies connection IDs and stateless reset tokens, default crypto/rand.
+	Rand io.Reader
+	// ManualFlowControl: when true the application gives flow control credit
+	// back itself with ExtendMaxStreamOffset and ExtendMaxOffset; by default
+	// it is returned once RecvStreamData returns.
+	ManualFlowControl bool
+	// MaxStreamWindow and MaxWindow cap the automatic growth of the stream
+	// and connection receive windows, default 6 MiB and 15 MiB.
+	MaxStreamWindow uint64
+	MaxWindow       uint64
+	// MaxAckRanges bounds the received packet number ranges remembered for
+	// ACK frames, default 32.
+	MaxAckRanges int
+	// MaxStreamGaps bounds the out-of-order ranges kept per stream; a peer
+	// that fragments beyond it gets INTERNAL_ERROR. Default 1000.
+	MaxStreamGaps int
+	// MaxCryptoBuffer bounds buffered out-of-order CRYPTO data per level
+	// (RFC 9000, Section 7.5), default 64 KiB.
+	MaxCryptoBuffer int
+	// MaxStreams bounds the streams alive at once whatever the credit,
+	// default 10000.
+	MaxStreams int
+	// AmplificationFactor is the server's anti-amplification limit before
+	// the client's address is validated (RFC 9000, Section 8.1), default 3.
+	AmplificationFactor int
+	// Token is sent by a client in its Initial packets (from NEW_TOKEN or
+	// Retry of an earlier connection).
+	Token []byte
+	// Version is the QUIC version a client starts with, default 1.
+	Version uint32
+}
+
+// TransportParams are the local transport parameters sent to the peer
+// (RFC 9000, Section 18.2). If the whole struct is zero,
+// DefaultTransportParams is used.
+type TransportParams struct {
+	InitialMaxData                 uint64
+	InitialMaxStreamDataBidiLocal  uint64
+	InitialMaxStreamDataBidiRemote uint64
+	InitialMaxStreamDataUni        uint64
+	InitialMaxStreamsBidi          uint64
+	InitialMaxStreamsUni           uint64
+	// MaxIdleTimeout, 0 disables the idle timeout on this side.
+	MaxIdleTimeout Duration
+	// MaxUDPPayloadSize the endpoint is willing to receive, 0 means 65527.
+	MaxUDPPayloadSize uint64
+	// MaxAckDelay, 0 means 25 ms.
+	MaxAckDelay Duration
+	// ActiveConnectionIDLimit, 0 means 2.
+	ActiveConnectionIDLimit uint64
+	// MaxDatagramFrameSize > 0 enables DATAGRAM frames (RFC 9221).
+	MaxDatagramFrameSize   uint64
+	DisableActiveMigration bool
+}
+
+// DefaultTransportParams returns parameters suitable for most uses: 1 MiB
+// per stream, 4 MiB per connection, 100 streams of each kind and a 30 s
+// idle timeout.
+func DefaultTransportParams() TransportParams {
+	return TransportParams{
+		InitialMaxData:                 4 << 20,
+		InitialMaxStreamDataBidiLocal:  1 << 20,
+		InitialMaxStreamDataBidiRemote: 1 << 20,
+		InitialMaxStreamDataUni:        1 << 20,
+		InitialMaxStreamsBidi:          100,
+		InitialMaxStreamsUni:           100,
+		MaxIdleTimeout:                 30 * Seconds,
+	}
+}
+
+// withDefaults fills zero fields.
+func (s Settings) withDefaults() Settings {
+	if s.InitialRTT == 0 {
+		s.InitialRTT = 333 * Milliseconds
+	}
+	if s.MaxTxUDPPayloadSize == 0 {
+		s.MaxTxUDPPayloadSize = MaxUDPPayloadSize
+	}
+	if s.MaxTxUDPPayloadSize < MaxUDPPayloadSize {
+		s.MaxTxUDPPayloadSize = MaxUDPPayloadSize
+	}
+	if s.MaxTxUDPPayloadSize > 65527 {
+		s.MaxTxUDPPayloadSize = 65527
+	}
+	if s.HandshakeTimeout == 0 {
+		s.HandshakeTimeout = 10 * Seconds
+	}
+	if s.NewCC == nil {
+		s.NewCC = func(mds uint64) CongestionController { return NewReno(mds) }
+	}
+	if s.CIDLen == 0 {
+		s.CIDLen = 8
+	}
+	if s.CIDLen > 20 {
+		s.CIDLen = 20
+	}
+	if s.Rand == nil {
+		s.Rand = rand.Reader
+	}
+	if s.MaxStreamWindow == 0 {
+		s.MaxStreamWindow = 6 << 20
+	}
+	if s.MaxWindow == 0 {
+		s.MaxWindow = 15 << 20
+	}
+	if s.MaxAckRanges == 0 {
+		s.MaxAckRanges = 32
+	}
+	if s.MaxStreamGaps == 0 {
+		s.MaxStreamGaps = 1000
+	}
+	if s.MaxCryptoBuffer == 0 {
+		s.MaxCryptoBuffer = 64 << 10
+	}
+	if s.MaxStreams == 0 {
+		s.MaxStreams = 10000
+	}
+	if s.AmplificationFactor == 0 {
+		s.AmplificationFactor = 3
+	}
+	if s.Version == 0 {
+		s.Version = 1
+	}
+	return s
+}
+
+func (p TransportParams) withDefaults() TransportParams {
+	if p == (TransportParams{}) {
+		p = DefaultTransportParams()
+	}
+	if p.MaxUDPPayloadSize == 0 {
+		p.MaxUDPPayloadSize = 65527
+	}
+	if p.MaxAckDelay == 0 {
+		p.MaxAckDelay = 25 * Milliseconds
+	}
+	if p.ActiveConnectionIDLimit < 2 {
+		p.ActiveConnectionIDLimit = 2
+	}
+	return p
+}

@@ -1,0 +1,391 @@
+package quic
+
+import "github.com/ngloop/ngloop/quic/internal/wire"
+
+// Loss detection (RFC 9002, Section 6 and Appendix A): acknowledgments,
+// packet- and time-threshold loss, and the probe timeout. Congestion
+// control is behind the CongestionController interface.
+
+// kPacketThreshold (RFC 9002, Section 6.1.1).
+const packetThreshold = 3
+
+// recvAck processes an ACK frame (RFC 9002, Appendix A.7).
+func (c *Conn) recvAck(sid spaceID, f *wire.Frame, ts Tstamp) error {
+	sp := &c.spaces[sid]
+	if len(f.AckRanges) == 0 {
+		return nil
+	}
+	largest := int64(f.AckRanges[0].Largest)
+	// RFC 9000, Section 13.1: "An endpoint SHOULD treat receipt of an
+	// acknowledgment for a packet it did not send as a connection error of
+	// type PROTOCOL_VIOLATION".
+	if largest >= sp.nextPN {
+		return c.violation(ProtocolViolation, uint64(f.RawType), "ack_of_unsent_packet", ErrAckFrame)
+	}
+	if largest > sp.largestAcked {
+		sp.largestAcked = largest
+	}
+	pkts := sp.sent.pkts
+	var newestAcked *sentPacket
+	ackedEliciting := false
+	r := 0
+	for i := len(pkts) - 1; i >= 0 && r < len(f.AckRanges); {
+		p := pkts[i]
+		switch {
+		case uint64(p.pn) > f.AckRanges[r].Largest:
+			i--
+		case uint64(p.pn) < f.AckRanges[r].Smallest:
+			r++
+		default:
+			if newestAcked == nil {
+				newestAcked = p
+			}
+			if p.ackEliciting {
+				ackedEliciting = true
+			}
+			pkts[i] = nil
+			if err := c.onPacketAcked(sid, p, ts); err != nil {
+				sp.sent.compact()
+				return err
+			}
+			i--
+		}
+	}
+	if newestAcked == nil {
+		return nil
+	}
+	// RFC 9002, Section 5.1: an RTT sample when the largest acknowledged is
+	// newly acknowledged and at least one newly acked packet was
+	// ack-eliciting.
+	if newestAcked.pn == largest && ackedEliciting && ts >= newestAcked.time {
+		var ackDelay Duration
+		if sid == spaceApp {
+			exp := uint64(3)
+			if c.havePeer {
+				exp = c.peer.AckDelayExponent
+			}
+			if exp <= 20 {
+				ackDelay = Duration(f.AckDelay<<exp) * Microseconds
+			}
+			// RFC 9002, Section 5.3: limit ack_delay by max_ack_delay once
+			// the handshake is confirmed.
+			if m := c.peerMaxAckDelay(); c.handshakeConfirmed && ackDelay > m {
+				ackDelay = m
+			}
+		}
+		c.rtt.update(Duration(ts-newestAcked.time), ackDelay)
+	}
+	sp.sent.compact()
+	c.detectLoss(sid, ts)
+	// RFC 9002, Section 6.2.1: the PTO backoff is reset on an ack, except
+	// that a client does not reset it on Initial acks before the server
+	// validated its address.
+	if !(c.server == false && sid == spaceInitial && !c.handshakeCompleted) {
+		c.ptoCount = 0
+	}
+	for i := range c.spaces {
+		c.spaces[i].probes = 0
+	}
+	return nil
+}
+
+// onPacketAcked applies the acknowledgment of each frame the packet held.
+func (c *Conn) onPacketAcked(sid spaceID, p *sentPacket, ts Tstamp) error {
+	sp := &c.spaces[sid]
+	if p.inFlight {
+		c.removeInFlight(sp, p)
+		c.cc.OnPacketAcked(ts, p.size, p.time, &c.rtt)
+	}
+	var err error
+	for i := range p.frames {
+		r := &p.frames[i]
+		switch r.kind {
+		case fkStream:
+			if e := c.onStreamAcked(r); e != nil && err == nil {
+				err = e
+			}
+		case fkCrypto:
+			sp.crypto.ack(r.off, r.off+r.n)
+		case fkResetStream:
+			if s := c.streams[r.id]; s != nil {
+				s.resetAcked = true
+				s.sendFinished = true
+				if e := c.maybeCloseStream(s); e != nil && err == nil {
+					err = e
+				}
+			}
+		}
+	}
+	sp.sent.put(p)
+	return err
+}
+
+func (c *Conn) removeInFlight(sp *pnSpace, p *sentPacket) {
+	if c.inFlight >= p.size {
+		c.inFlight -= p.size
+	} else {
+		c.inFlight = 0
+	}
+	if p.ackEliciting && sp.ackElicitingInFlight > 0 {
+		sp.ackElicitingInFlight--
+	}
+}
+
+func (c *Conn) onStreamAcked(r *frameRec) error {
+	s := c.streams[r.id]
+	if s == nil || s.resetSent || s.needReset {
+		return nil
+	}
+	sb := &s.send
+	prev := sb.base
+	if r.fin {
+		sb.finAcked = true
+		sb.finLost = false
+	}
+	if sb.ack(r.off, r.off+r.n) && c.cb.AckedStreamDataOffset != nil {
+		if err := c.cb.AckedStreamDataOffset(c, s.id, prev, sb.base-prev); err != nil {
+			return cbErr(err)
+		}
+	}
+	if sb.fin && sb.allAcked() && !s.sendFinished {
+		s.sendFinished = true
+		sb.ring = nil
+		return c.maybeCloseStream(s)
+	}
+	return nil
+}
+
+// lossDelay: RFC 9002, Section 6.1.2: "max(kTimeThreshold *
+// max(smoothed_rtt, latest_rtt), kGranularity)" with kTimeThreshold 9/8.
+func (c *Conn) lossDelay() Duration {
+	r := c.rtt.Smoothed
+	if c.rtt.Latest > r {
+		r = c.rtt.Latest
+	}
+	d := r * 9 / 8
+	if d < timerGranularity {
+		d = timerGranularity
+	}
+	return d
+}
+
+// detectLoss declares packets lost by packet or time threshold (RFC 9002,
+// Appendix A.10).
+func (c *Conn) detectLoss(sid spaceID, ts Tstamp) {
+	sp := &c.spaces[sid]
+	sp.lossTime = 0
+	if sp.largestAcked < 0 {
+		return
+	}
+	delay := Tstamp(c.lossDelay())
+	var lostBytes uint64
+	var lastLostTime Tstamp
+	any := false
+	for i, p := range sp.sent.pkts {
+		if p.pn > sp.largestAcked {
+			break
+		}
+		if p.time+delay <= ts || sp.largestAcked >= p.pn+packetThreshold {
+			sp.sent.pkts[i] = nil
+			any = true
+			if p.inFlight {
+				c.removeInFlight(sp, p)
+				lostBytes += p.size
+				lastLostTime = p.time
+			}
+			c.onPacketLost(sid, p)
+			sp.sent.put(p)
+			continue
+		}
+		if t := p.time + delay; sp.lossTime == 0 || t < sp.lossTime {
+			sp.lossTime = t
+		}
+	}
+	if any {
+		sp.sent.compact()
+	}
+	if lostBytes > 0 {
+		c.cc.OnPacketsLost(ts, lostBytes, lastLostTime)
+	}
+}
+
+// onPacketLost queues what a lost packet carried for retransmission
+// (RFC 9000, Section 13.3).
+func (c *Conn) onPacketLost(sid spaceID, p *sentPacket) {
+	sp := &c.spaces[sid]
+	for i := range p.frames {
+		c.requeue(sp, &p.frames[i])
+	}
+}
+
+func (c *Conn) requeue(sp *pnSpace, r *frameRec) {
+	switch r.kind {
+	case fkCrypto:
+		sp.crypto.markLost(r.off, r.off+r.n)
+	case fkStream:
+		s := c.streams[r.id]
+		if s == nil || s.needReset || s.resetSent {
+			return
+		}
+		s.send.markLost(r.off, r.off+r.n)
+		if r.fin && !s.send.finAcked {
+			s.send.finLost = true
+		}
+		if s.send.hasLost() {
+			c.queueLost(s)
+		}
+	case fkResetStream:
+		if s := c.streams[r.id]; s != nil && !s.resetAcked {
+			s.needReset = true
+			c.queueCtrl(s)
+		}
+	case fkStopSending:
+		if s := c.streams[r.id]; s != nil && !s.recvFinished {
+			s.needStop = true
+			c.queueCtrl(s)
+		}
+	case fkMaxStreamData:
+		if s := c.streams[r.id]; s != nil && !s.recvFinished && !s.hasFinal {
+			s.needMaxData = true
+			c.queueCtrl(s)
+		}
+	case fkStreamDataBlocked:
+		if s := c.streams[r.id]; s != nil && s.send.end >= s.sendMax {
+			s.needBlocked = true
+			c.queueCtrl(s)
+		}
+	case fkMaxData:
+		c.flow.needMax = true
+	case fkDataBlocked:
+		c.flow.needBlocked = c.flow.sent >= c.flow.sendMax
+	case fkMaxStreamsBidi:
+		c.needMaxStreamsBidi = true
+	case fkMaxStreamsUni:
+		c.needMaxStreamsUni = true
+	case fkStreamsBlockedBidi:
+		c.needStreamsBlockedBidi = c.localBidi.opened >= c.localBidi.max
+	case fkStreamsBlockedUni:
+		c.needStreamsBlockedUni = c.localUni.opened >= c.localUni.max
+	case fkHandshakeDone:
+		c.needHandshakeDone = true
+	case fkRetireConnID:
+		c.peerCIDs.retire = append(c.peerCIDs.retire, r.off)
+	}
+}
+
+// discardSpace drops a packet number space's keys and state (RFC 9001,
+// Section 4.9; RFC 9002, Section 6.4: its in-flight bytes are removed
+// from the congestion controller without counting as lost).
+func (c *Conn) discardSpace(sid spaceID) {
+	sp := &c.spaces[sid]
+	if sp.discarded || sid == spaceApp {
+		return
+	}
+	sp.discarded = true
+	sp.hasSend, sp.hasRecv = false, false
+	for _, p := range sp.sent.pkts {
+		if p.inFlight {
+			c.removeInFlight(sp, p)
+			c.cc.OnPacketDiscarded(p.size)
+		}
+		sp.sent.put(p)
+	}
+	sp.sent.pkts = sp.sent.pkts[:0]
+	sp.sent.pool = nil
+	sp.crypto.reset()
+	sp.crypto.ring = nil
+	sp.cryptoRecv.release()
+	sp.lossTime = 0
+	sp.probes = 0
+	sp.ackElicitingInFlight = 0
+	sp.recv.onAckSent()
+	c.ptoCount = 0
+}
+
+// lossTimer returns the earliest loss time and its space (RFC 9002,
+// Appendix A.8 GetLossTimeAndSpace).
+func (c *Conn) lossTimer() (Tstamp, spaceID) {
+	t, s := Tstamp(0), spaceInitial
+	for sid := spaceInitial; sid < numSpaces; sid++ {
+		if lt := c.spaces[sid].lossTime; lt != 0 && (t == 0 || lt < t) {
+			t, s = lt, sid
+		}
+	}
+	return t, s
+}
+
+// ptoTimer returns when the probe timeout fires and for which space
+// (RFC 9002, Appendix A.8 GetPtoTimeAndSpace), or TstampMax.
+func (c *Conn) ptoTimer() (Tstamp, spaceID) {
+	// RFC 9002, Section 6.2.2.1: a server at its amplification limit arms
+	// no timer; it cannot send anyway.
+	if c.server && c.amplificationAllowance() == 0 {
+		return TstampMax, spaceInitial
+	}
+	backoff := Duration(1) << uint(min(c.ptoCount, 16))
+	dur := c.rtt.pto(0) * backoff
+	inFlight := false
+	for sid := range c.spaces {
+		if c.spaces[sid].ackElicitingInFlight > 0 {
+			inFlight = true
+		}
+	}
+	if !inFlight {
+		// RFC 9002, Section 6.2.2.1: a client arms the timer before it
+		// knows the server validated its address, to avoid deadlock.
+		if c.server || c.handshakeConfirmed || c.handshakeCompleted {
+			return TstampMax, spaceInitial
+		}
+		sid := spaceInitial
+		if c.spaces[spaceHandshake].hasSend {
+			sid = spaceHandshake
+		}
+		return c.lastActivity + Tstamp(dur), sid
+	}
+	t, s := TstampMax, spaceInitial
+	for sid := spaceInitial; sid < numSpaces; sid++ {
+		sp := &c.spaces[sid]
+		if sp.ackElicitingInFlight == 0 {
+			continue
+		}
+		d := dur
+		if sid == spaceApp {
+			// "Skip Application Data until handshake confirmed."
+			if !c.handshakeConfirmed {
+				continue
+			}
+			d += c.peerMaxAckDelay() * backoff
+		}
+		if pt := sp.lastAckElicitingTime + Tstamp(d); pt < t {
+			t, s = pt, sid
+		}
+	}
+	return t, s
+}
+
+// onLossTimeout handles the loss detection timer (RFC 9002, Appendix A.9).
+func (c *Conn) onLossTimeout(ts Tstamp) {
+	if lt, sid := c.lossTimer(); lt != 0 && lt <= ts {
+		c.detectLoss(sid, ts)
+		return
+	}
+	pt, sid := c.ptoTimer()
+	if pt > ts {
+		return
+	}
+	sp := &c.spaces[sid]
+	// RFC 9002, Section 6.2.4: send one or two ack-eliciting probes,
+	// carrying data that is still unacknowledged when there is some.
+	sp.probes = 2
+	for j, p := range sp.sent.pkts {
+		if sid == spaceApp && j >= 2 {
+			break // the oldest data goes first; the rest follows the ACK
+		}
+		for i := range p.frames {
+			if k := p.frames[i].kind; k == fkCrypto || k == fkStream {
+				c.requeue(sp, &p.frames[i])
+			}
+		}
+	}
+	c.ptoCount++
+}

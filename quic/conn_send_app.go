@@ -1,0 +1,354 @@
+package quic
+
+import "github.com/ngloop/ngloop/quic/internal/wire"
+
+// appHasWork reports whether a 1-RTT packet has something other than new
+// stream data to carry.
+func (c *Conn) appHasWork(ts Tstamp) bool {
+	sp := &c.spaces[spaceApp]
+	if sp.recv.wantAck(ts) || sp.probes > 0 || c.needHandshakeDone || c.needPathResponse ||
+		c.flow.needMax || c.flow.needBlocked || c.needMaxStreamsBidi || c.needMaxStreamsUni ||
+		c.needStreamsBlockedBidi || c.needStreamsBlockedUni || len(c.peerCIDs.retire) > 0 ||
+		len(c.ctrlStreams) > 0 {
+		return true
+	}
+	if c.cwndAvailable(spaceApp) && (sp.crypto.hasLost() || sp.crypto.next < sp.crypto.end || len(c.lostStreams) > 0) {
+		return true
+	}
+	return false
+}
+
+// writeShortPacket adds (or continues) the 1-RTT packet. It returns the
+// bytes of data consumed for stream s and whether s was flow-control
+// blocked.
+func (c *Conn) writeShortPacket(d *dgram, s *stream, flags WriteStreamFlags, data []byte, ts Tstamp) (int, bool, error) {
+	sp := &c.spaces[spaceApp]
+	if !sp.hasSend {
+		return 0, false, nil
+	}
+	// A datagram continued from WriteStreamFlagMore already has its 1-RTT
+	// packet open.
+	continuing := d.n > 0 && d.cur().typ == wire.Packet1RTT
+	wantStream := s != nil && (len(data) > 0 || flags&WriteStreamFlagFin != 0)
+	if !continuing {
+		if !wantStream && !c.appHasWork(ts) {
+			return 0, false, nil
+		}
+		// RFC 9001, Section 4.9.1 and 4.1.2: before the handshake completes
+		// a client sends nothing in 1-RTT but data (keys are installed when
+		// it completes anyway); a server may send 0.5-RTT data.
+		if !c.startPacket(d, spaceApp, wire.Packet1RTT) {
+			return 0, false, nil
+		}
+		if sp.recv.ackPending {
+			c.writeAck(d, spaceApp, ts)
+		}
+		if err := c.writeControl(d); err != nil {
+			return 0, false, err
+		}
+		if c.cwndAvailable(spaceApp) {
+			c.writeCrypto(d, spaceApp)
+			c.writeLostStreams(d)
+		}
+	}
+	consumed, blocked := 0, false
+	if wantStream {
+		consumed, blocked = c.writeStreamData(d, s, flags, data)
+	}
+	if !continuing && sp.probes > 0 {
+		if !d.cur().sp.ackEliciting && d.room() >= 1 {
+			d.buf = wire.AppendPing(d.buf)
+			c.record(d, frameRec{kind: fkPing})
+		}
+		sp.probes--
+	}
+	if d.payloadLen() == 0 {
+		c.dropPacket(d)
+	}
+	return consumed, blocked, nil
+}
+
+// writeControl appends the connection and stream control frames that are
+// due. Each is written with its current value, so a lost one is just
+// flagged again.
+func (c *Conn) writeControl(d *dgram) error {
+	const maxCtl = 1 + 8 + 8 + 8 // type + three varints
+	if c.needHandshakeDone && d.room() >= 1 {
+		d.buf = wire.AppendHandshakeDone(d.buf)
+		c.record(d, frameRec{kind: fkHandshakeDone})
+		c.needHandshakeDone = false
+	}
+	if c.needPathResponse && d.room() >= 9 {
+		d.buf = wire.AppendPathResponse(d.buf, c.pathResponse)
+		c.record(d, frameRec{kind: fkPathResponse})
+		c.needPathResponse = false
+	}
+	if c.flow.needMax && d.room() >= maxCtl {
+		d.buf = wire.AppendMaxData(d.buf, c.flow.recvMax)
+		c.record(d, frameRec{kind: fkMaxData})
+		c.flow.needMax = false
+	}
+	if c.flow.needBlocked && d.room() >= maxCtl {
+		d.buf = wire.AppendDataBlocked(d.buf, c.flow.sendMax)
+		c.record(d, frameRec{kind: fkDataBlocked})
+		c.flow.needBlocked = false
+	}
+	if c.needMaxStreamsBidi && d.room() >= maxCtl {
+		d.buf = wire.AppendMaxStreams(d.buf, true, c.remoteBidi.max)
+		c.remoteBidi.sentMax = c.remoteBidi.max
+		c.record(d, frameRec{kind: fkMaxStreamsBidi})
+		c.needMaxStreamsBidi = false
+	}
+	if c.needMaxStreamsUni && d.room() >= maxCtl {
+		d.buf = wire.AppendMaxStreams(d.buf, false, c.remoteUni.max)
+		c.remoteUni.sentMax = c.remoteUni.max
+		c.record(d, frameRec{kind: fkMaxStreamsUni})
+		c.needMaxStreamsUni = false
+	}
+	if c.needStreamsBlockedBidi && d.room() >= maxCtl {
+		d.buf = wire.AppendStreamsBlocked(d.buf, true, c.localBidi.max)
+		c.record(d, frameRec{kind: fkStreamsBlockedBidi})
+		c.needStreamsBlockedBidi = false
+	}
+	if c.needStreamsBlockedUni && d.room() >= maxCtl {
+		d.buf = wire.AppendStreamsBlocked(d.buf, false, c.localUni.max)
+		c.record(d, frameRec{kind: fkStreamsBlockedUni})
+		c.needStreamsBlockedUni = false
+	}
+	for len(c.peerCIDs.retire) > 0 && d.room() >= maxCtl {
+		seq := c.peerCIDs.retire[0]
+		c.peerCIDs.retire = append(c.peerCIDs.retire[:0], c.peerCIDs.retire[1:]...)
+		d.buf = wire.AppendRetireConnectionID(d.buf, seq)
+		c.record(d, frameRec{kind: fkRetireConnID, off: seq})
+	}
+	// Per-stream control frames.
+	j := 0
+	for i, id := range c.ctrlStreams {
+		s := c.streams[id]
+		if s == nil {
+			continue
+		}
+		if d.room() < 4*maxCtl {
+			// Keep this one and the rest for the next packet.
+			j += copy(c.ctrlStreams[j:], c.ctrlStreams[i:])
+			break
+		}
+		s.inCtrl = false
+		if s.needReset {
+			d.buf = wire.AppendResetStream(d.buf, s.id, s.resetCode, s.send.next)
+			c.record(d, frameRec{kind: fkResetStream, id: s.id})
+			s.needReset, s.resetSent = false, true
+		}
+		if s.needStop {
+			d.buf = wire.AppendStopSending(d.buf, s.id, s.stopCode)
+			c.record(d, frameRec{kind: fkStopSending, id: s.id})
+			s.needStop, s.stopSent = false, true
+		}
+		if s.needMaxData {
+			if !s.recvFinished && !s.hasFinal {
+				d.buf = wire.AppendMaxStreamData(d.buf, s.id, s.recvMax)
+				c.record(d, frameRec{kind: fkMaxStreamData, id: s.id})
+			}
+			s.needMaxData = false
+		}
+		if s.needBlocked {
+			d.buf = wire.AppendStreamDataBlocked(d.buf, s.id, s.sendMax)
+			c.record(d, frameRec{kind: fkStreamDataBlocked, id: s.id})
+			s.needBlocked = false
+		}
+		if err := c.maybeCloseStream(s); err != nil {
+			c.ctrlStreams = c.ctrlStreams[:j]
+			return err
+		}
+	}
+	if j == 0 || j > len(c.ctrlStreams) {
+		c.ctrlStreams = c.ctrlStreams[:0]
+	} else {
+		c.ctrlStreams = c.ctrlStreams[:j]
+	}
+	return nil
+}
+
+// writeLostStreams retransmits lost STREAM data (RFC 9000, Section 13.3).
+func (c *Conn) writeLostStreams(d *dgram) {
+	for len(c.lostStreams) > 0 {
+		id := c.lostStreams[0]
+		s := c.streams[id]
+		if s == nil || s.needReset || s.resetSent || !s.send.hasLost() {
+			if s != nil {
+				s.inLost = false
+			}
+			c.lostStreams = append(c.lostStreams[:0], c.lostStreams[1:]...)
+			continue
+		}
+		sb := &s.send
+		for !sb.lost.empty() {
+			g := sb.lost.first()
+			fin := sb.fin && g.end == sb.end
+			if !c.appendStreamRange(d, s, g.start, g.end, fin) {
+				return
+			}
+		}
+		if sb.finLost {
+			if !c.appendStreamRange(d, s, sb.end, sb.end, true) {
+				return
+			}
+		}
+		s.inLost = false
+		c.lostStreams = append(c.lostStreams[:0], c.lostStreams[1:]...)
+	}
+}
+
+// appendStreamRange writes the head of the stored range [start, end) of
+// s, and reports whether all of it (and the FIN) fit.
+func (c *Conn) appendStreamRange(d *dgram, s *stream, start, end uint64, fin bool) bool {
+	room := d.room() - wire.StreamFrameOverhead(s.id, start, int(end-start), true)
+	if room < 0 || room == 0 && end > start {
+		return false
+	}
+	n := end - start
+	if n > uint64(room) {
+		n = uint64(room)
+		fin = false
+	}
+	p := len(d.buf)
+	d.buf = wire.AppendStreamFrame(d.buf, s.id, start, nil, fin, false)
+	// Patch in the length and data: AppendStreamFrame wrote no LEN bit.
+	d.buf[p] |= 0x02
+	d.buf = wire.AppendVarint(d.buf, n)
+	q := len(d.buf)
+	d.buf = d.buf[:q+int(n)]
+	s.send.read(start, d.buf[q:])
+	s.send.lost.remove(start, start+n)
+	if fin {
+		s.send.finLost = false
+		s.send.finSent = true
+	}
+	c.record(d, frameRec{kind: fkStream, id: s.id, off: start, n: n, fin: fin})
+	return start+n == end
+}
+
+// writeStreamData sends new data of s, limited by the stream and
+// connection credit (RFC 9000, Section 4.1), the congestion window and
+// the packet. It returns bytes consumed and whether s is blocked.
+func (c *Conn) writeStreamData(d *dgram, s *stream, flags WriteStreamFlags, data []byte) (int, bool) {
+	if !c.cwndAvailable(spaceApp) {
+		return 0, false
+	}
+	sb := &s.send
+	off := sb.end
+	n := uint64(len(data))
+	streamCredit := s.sendMax - off
+	if s.sendMax < off {
+		streamCredit = 0
+	}
+	blocked := false
+	if n > streamCredit {
+		n = streamCredit
+		blocked = true
+		if s.blockedAt != s.sendMax+1 {
+			s.blockedAt = s.sendMax + 1
+			s.needBlocked = true
+			c.queueCtrl(s)
+		}
+	}
+	connCredit := c.flow.sendMax - c.flow.sent
+	if n > connCredit {
+		n = connCredit
+		if c.flow.blockedAt != c.flow.sendMax+1 {
+			c.flow.blockedAt = c.flow.sendMax + 1
+			c.flow.needBlocked = true
+		}
+	}
+	room := d.room() - wire.StreamFrameOverhead(s.id, off, int(n), true)
+	if room < 0 {
+		return 0, blocked
+	}
+	if n > uint64(room) {
+		n = uint64(room)
+	}
+	fin := flags&WriteStreamFlagFin != 0 && n == uint64(len(data))
+	if n == 0 && !fin {
+		return 0, blocked
+	}
+	sb.push(data[:n])
+	p := len(d.buf)
+	d.buf = wire.AppendStreamFrame(d.buf, s.id, off, nil, fin, false)
+	d.buf[p] |= 0x02
+	d.buf = wire.AppendVarint(d.buf, n)
+	d.buf = append(d.buf, data[:n]...)
+	sb.next = sb.end
+	c.flow.sent += n
+	if fin {
+		sb.fin = true
+		sb.finSent = true
+	}
+	c.record(d, frameRec{kind: fkStream, id: s.id, off: off, n: n, fin: fin})
+	return int(n), blocked && n == 0
+}
+
+// finishDatagram pads, seals and records every packet of the datagram
+// and returns its length.
+func (c *Conn) finishDatagram(d *dgram, ts Tstamp) int {
+	d.buf = wire.AppendPadding(d.buf, c.minPayloadPad(d))
+	// RFC 9000, Section 14.1: the padding that brings a datagram with an
+	// Initial packet to 1200 bytes goes into its last packet.
+	if total := len(d.buf) + tagLen; total < d.padTo {
+		pad := d.padTo - total
+		if total+pad > d.limit {
+			pad = d.limit - total
+		}
+		if pad > 0 {
+			d.buf = wire.AppendPadding(d.buf, pad)
+		}
+	}
+	for i := 0; i < d.n; i++ {
+		b := &d.pkts[i]
+		end := len(d.buf)
+		if i+1 < d.n {
+			end = d.pkts[i+1].start - tagLen
+		}
+		payloadLen := end - b.payloadStart
+		if b.lengthOff >= 0 {
+			wire.PutVarint2(d.buf[b.lengthOff:], uint64(b.pnLen+payloadLen+tagLen))
+		}
+		sp := &c.spaces[b.sid]
+		sp.sendKeys.Seal(d.buf[b.start:end:end+tagLen], b.pnOffset-b.start, b.pnLen, uint64(b.pn), payloadLen)
+		c.onPacketSent(b, uint64(end+tagLen-b.start), ts)
+	}
+	n := len(d.buf) + tagLen
+	if !c.addrValidated {
+		c.bytesSent += uint64(n)
+	}
+	if c.sentHandshakePkt && !c.server {
+		c.discardSpace(spaceInitial)
+	}
+	d.n = 0
+	return n
+}
+
+// onPacketSent records a sealed packet for loss recovery (RFC 9002,
+// Appendix A.5).
+func (c *Conn) onPacketSent(b *pktBuilder, size uint64, ts Tstamp) {
+	sp := &c.spaces[b.sid]
+	p := b.sp
+	p.time = ts
+	p.size = size
+	if !p.ackEliciting {
+		// ACK-only packets are not tracked: nothing to retransmit or count.
+		sp.sent.put(p)
+		return
+	}
+	sp.sent.pkts = append(sp.sent.pkts, p)
+	sp.lastAckElicitingTime = ts
+	sp.ackElicitingInFlight++
+	c.inFlight += size
+	c.cc.OnPacketSent(ts, size)
+	if !c.ackElicitingSince {
+		// RFC 9000, Section 10.1: the idle timer restarts "when sending an
+		// ack-eliciting packet if no other ack-eliciting packets have been
+		// sent since last receiving and processing a packet".
+		c.ackElicitingSince = true
+		c.lastActivity = ts
+	}
+}

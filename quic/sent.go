@@ -1,0 +1,109 @@
+package quic
+
+// frameKind names what a sent packet carried, so that an acknowledgment
+// or a loss can be applied to the right state.
+type frameKind uint8
+
+const (
+	fkStream frameKind = iota
+	fkCrypto
+	fkAck
+	fkResetStream
+	fkStopSending
+	fkMaxData
+	fkMaxStreamData
+	fkMaxStreamsBidi
+	fkMaxStreamsUni
+	fkDataBlocked
+	fkStreamDataBlocked
+	fkStreamsBlockedBidi
+	fkStreamsBlockedUni
+	fkHandshakeDone
+	fkRetireConnID
+	fkPing
+	fkDatagram
+	fkPathResponse
+	fkNewConnID
+)
+
+// frameRec is one retransmittable fact of a sent packet. For fkStream and
+// fkCrypto it is the byte range [off, off+n) and FIN; for fkAck off is
+// the largest acknowledged; for fkRetireConnID and fkNewConnID off is
+// the sequence number.
+type frameRec struct {
+	kind frameKind
+	fin  bool
+	id   int64
+	off  uint64
+	n    uint64
+}
+
+// sentPacket is a packet in flight or awaiting acknowledgment (RFC 9002,
+// Appendix A.1.1). Records are pooled; frames keeps its capacity.
+type sentPacket struct {
+	pn           int64
+	time         Tstamp
+	size         uint64
+	ackEliciting bool
+	inFlight     bool
+	frames       []frameRec
+}
+
+// sentList holds a space's sent packets in ascending packet number order.
+type sentList struct {
+	pkts []*sentPacket
+	pool []*sentPacket
+}
+
+func (l *sentList) get() *sentPacket {
+	if n := len(l.pool); n > 0 {
+		p := l.pool[n-1]
+		l.pool = l.pool[:n-1]
+		return p
+	}
+	return &sentPacket{frames: make([]frameRec, 0, 8)}
+}
+
+func (l *sentList) put(p *sentPacket) {
+	fr := p.frames[:0]
+	*p = sentPacket{frames: fr}
+	l.pool = append(l.pool, p)
+}
+
+// compact drops the nil entries left by acknowledged or lost packets.
+func (l *sentList) compact() {
+	j := 0
+	for _, p := range l.pkts {
+		if p != nil {
+			l.pkts[j] = p
+			j++
+		}
+	}
+	clear(l.pkts[j:])
+	l.pkts = l.pkts[:j]
+}
+
+// search returns the index of the first packet with pn >= v.
+func (l *sentList) search(v int64) int {
+	lo, hi := 0, len(l.pkts)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if p := l.pkts[m]; p != nil && p.pn < v || p == nil && l.pnNear(m) < v {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}
+
+// pnNear finds the packet number of the nearest non-nil entry at or
+// before m (entries are nil only between an ACK pass and compact).
+func (l *sentList) pnNear(m int) int64 {
+	for i := m; i >= 0; i-- {
+		if l.pkts[i] != nil {
+			return l.pkts[i].pn
+		}
+	}
+	return -1
+}
