@@ -4,7 +4,7 @@ package bench
 // implements it); cmd/bench and the embedded default pick it up from Modes.
 func init() {
 	Register(ModeTCPEcho, newLoopEcho)
-	unavailable(ModeH2C, "needs the HTTP/2 client glue on the engine (loop/h2conn), not merged yet")
+	Register(ModeH2C, newH2C)
 	unavailable(ModeQUICEcho, "needs the QUIC client glue on the engine (loop/quicconn), not merged yet")
 	unavailable(ModeHQInterop, "needs the QUIC client glue on the engine (loop/quicconn), not merged yet")
 }

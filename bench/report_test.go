@@ -198,6 +198,23 @@ func TestDecodeReportRejectsBadInput(t *testing.T) {
 	}
 }
 
+func TestRecorderDropsWarmUpAndLateEvents(t *testing.T) {
+	from := time.Unix(1000, 0)
+	rec := newRecorder(from, &timeline{max: DefaultTimelineSeconds})
+	rec.until = from.Add(time.Second)
+	warm := from.Add(-time.Millisecond)
+	rec.Started(warm)
+	rec.Done(warm, from.Add(time.Millisecond), 200) // started in warm-up
+	in := from.Add(10 * time.Millisecond)
+	rec.Started(in)
+	rec.Done(in, from.Add(20*time.Millisecond), 200) // inside the window
+	rec.Started(in)
+	rec.Done(in, from.Add(2*time.Second), 200) // answered after the window
+	if rec.started.Load() != 2 || rec.done.Load() != 1 || rec.req.Count() != 1 {
+		t.Errorf("one request counted: started %d done %d samples %d", rec.started.Load(), rec.done.Load(), rec.req.Count())
+	}
+}
+
 func TestHistogramClampsOutOfRange(t *testing.T) {
 	h := NewHistogram()
 	h.Record(-time.Second)

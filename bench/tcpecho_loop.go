@@ -3,8 +3,6 @@ package bench
 import (
 	"context"
 	"errors"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/ngloop/ngloop/loop"
@@ -26,93 +24,37 @@ func newLoopEcho(cfg *Config, t Target) (Driver, error) {
 	return &loopEcho{cfg: cfg, addr: t.Addr}, nil
 }
 
-// echoWorker is one worker's engine and shared state.
+// echoWorker is one worker's engine and clients.
 type echoWorker struct {
-	d   *loopEcho
-	w   *Worker
-	eng *loop.Engine
-	ctx context.Context
-	rec *Recorder // written on the loop goroutine only
-
-	// Dial failures are reported on the dialing goroutine, not the loop,
-	// so they go to their own recorder under a lock (failure path only).
-	failMu  sync.Mutex
-	failRec *Recorder
-
-	stopping atomic.Bool   // the run is over: closes are not failures
-	left     atomic.Int64  // clients not finished
-	done     chan struct{} // closed when left reaches 0
-	timersMu sync.Mutex
-	redials  map[*echoConn]*time.Timer
+	*clientSet
+	d *loopEcho
 }
 
 func (d *loopEcho) RunWorker(ctx context.Context, w *Worker) error {
-	eng, err := loop.NewEngine(loop.Options{
-		Loops:         1,
-		LoadBalancing: loop.LeastConnections,
-		DialTimeout:   d.cfg.ConnectTimeout,
-	})
+	cs, err := startClientSet(ctx, w)
 	if err != nil {
 		return err
 	}
-	if err := eng.Start(); err != nil {
-		return err
-	}
-	ew := &echoWorker{
-		d: d, w: w, eng: eng, ctx: ctx,
-		rec: w.NewRecorder(), failRec: w.NewRecorder(),
-		done: make(chan struct{}), redials: map[*echoConn]*time.Timer{},
-	}
-	ew.left.Store(int64(len(w.Budgets)))
-	if len(w.Budgets) == 0 {
-		close(ew.done)
-	}
+	ew := &echoWorker{clientSet: cs, d: d}
 	clients := make([]*echoConn, len(w.Budgets))
 	for i, b := range w.Budgets {
 		c := &echoConn{ew: ew, pacer: w.Pacer(), pause: 50 * time.Millisecond}
 		c.ec = newEchoClient(ew.rec, d.cfg.Body, d.cfg.StreamsPerClient, b)
 		clients[i] = c
-		ew.dial(c)
+		ew.dial(c.dialFn)
 	}
-	select {
-	case <-ew.done:
-	case <-ctx.Done():
-	}
-	ew.stopping.Store(true)
-	ew.timersMu.Lock()
-	for _, t := range ew.redials {
-		t.Stop()
-	}
-	ew.timersMu.Unlock()
-	// Stop gives every open connection OnShutdown (which aborts it) and
-	// returns once the loop is gone; after that nothing touches ew.rec.
-	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	err = eng.Stop(sctx)
+	ew.wait()
+	// OnShutdown aborts what is open; requests in flight stay started.
+	err = ew.stop()
 	for _, c := range clients {
 		ew.rec.ClientFinished(c.ec.ok)
 	}
-	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return nil
+	return err
 }
 
-func (ew *echoWorker) finish() {
-	if ew.left.Add(-1) == 0 {
-		close(ew.done)
-	}
-}
-
-func (ew *echoWorker) dial(c *echoConn) {
-	if ew.stopping.Load() || ew.ctx.Err() != nil {
-		ew.finish()
-		return
-	}
+func (c *echoConn) dialFn() error {
 	c.dialStart = time.Now()
-	if err := ew.eng.Dial(ew.ctx, ew.d.addr, c, nil); err != nil {
-		ew.finish() // the engine stopped
-	}
+	return c.ew.eng.Dial(c.ew.ctx, c.ew.d.addr, c, nil)
 }
 
 // echoConn is one client: its echo bookkeeping and the connection it is on.
@@ -178,19 +120,17 @@ func (c *echoConn) OnClose(conn *loop.Conn, err error) {
 	ew := c.ew
 	now := time.Now()
 	abandon := c.ec.budget >= 0 // -n mode: a lost connection ends the client
-	over := ew.stopping.Load() || ew.ctx.Err() != nil
+	over := ew.over()
 	switch {
 	case over:
 		// The run ended: requests in flight stay started, not done.
 	case conn.Loop() == nil:
 		// The dial failed; this runs on the dialing goroutine.
-		ew.failMu.Lock()
-		c.ec.rec = ew.failRec
-		ew.failRec.ConnectFailed()
-		ew.failRec.Error(err)
-		c.ec.fail(now, Errored, abandon)
-		c.ec.rec = ew.rec
-		ew.failMu.Unlock()
+		ew.dialFailed(err, func(r *Recorder) {
+			c.ec.rec = r
+			c.ec.fail(now, Errored, abandon)
+			c.ec.rec = ew.rec
+		})
 	case c.failed, c.ec.finished():
 		// Already counted by abort, or closed by us after the last response.
 	default:
@@ -207,18 +147,7 @@ func (c *echoConn) OnClose(conn *loop.Conn, err error) {
 	// Duration mode: dial again after a pause that doubles up to a second.
 	p := c.pause
 	c.pause = min(2*c.pause, time.Second)
-	ew.timersMu.Lock()
-	defer ew.timersMu.Unlock()
-	if ew.stopping.Load() {
-		ew.finish()
-		return
-	}
-	ew.redials[c] = time.AfterFunc(p, func() {
-		ew.timersMu.Lock()
-		delete(ew.redials, c)
-		ew.timersMu.Unlock()
-		ew.dial(c)
-	})
+	ew.redial(c, p, c.dialFn)
 }
 
 // abort fails what is in flight (and, in -n mode, the rest of the budget)
@@ -277,23 +206,12 @@ func (c *echoConn) write(conn *loop.Conn, now time.Time, p []byte) bool {
 	}
 }
 
-// arm keeps the timer at or before the next deadline. The oldest request's
-// deadline only moves later, so a timer that fires early re-arms itself
-// once per RequestTimeout instead of on every response.
+// arm keeps the timer at or before the oldest request's deadline or the
+// next pacing slot.
 func (c *echoConn) arm(now, paceAt time.Time) {
 	var due time.Time
 	if start, ok := c.ec.oldest(); ok {
 		due = start.Add(c.ew.d.cfg.RequestTimeout)
 	}
-	if !paceAt.IsZero() && (due.IsZero() || paceAt.Before(due)) {
-		due = paceAt
-	}
-	if due.IsZero() {
-		return
-	}
-	at := loop.Now() + int64(due.Sub(now))
-	if c.timer.Armed() && c.timer.Deadline() <= at {
-		return
-	}
-	c.timer.ResetAt(at)
+	armTimer(&c.timer, now, due, paceAt)
 }

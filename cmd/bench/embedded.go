@@ -10,6 +10,7 @@ import (
 
 	"github.com/ngloop/ngloop/bench"
 	"github.com/ngloop/ngloop/loop"
+	"github.com/ngloop/ngloop/loop/h2conn"
 )
 
 // The embedded default: with no target, bench starts an echo engine in
@@ -28,6 +29,17 @@ var embeddedServers = map[bench.Mode]embeddedServer{
 			return nil, err
 		}
 		return func() string { return ln.Addr().String() }, nil
+	},
+	bench.ModeH2C: func(e *loop.Engine) (func() string, error) {
+		srv, err := h2conn.NewServer(&h2conn.Echo{}, nil)
+		if err != nil {
+			return nil, err
+		}
+		ln, err := srv.Listen(e, "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		return func() string { return "http://" + ln.Addr().String() + "/" }, nil
 	},
 }
 
