@@ -41,6 +41,9 @@ const (
 	DefaultEchoSize = 64
 	// DefaultMaxReportBytes bounds what DecodeReport reads.
 	DefaultMaxReportBytes = 64 << 20
+	// DefaultMaxInFlight bounds Clients × StreamsPerClient: every request
+	// in flight holds a small fixed slot, allocated up front.
+	DefaultMaxInFlight = 1 << 22
 	// DefaultTimelineSeconds keeps an hour of per-second timeline.
 	DefaultTimelineSeconds = 3600
 )
@@ -51,6 +54,7 @@ var (
 	ErrBadCount      = errors.New("bench: clients, streams and threads must be positive")
 	ErrNoEnd         = errors.New("bench: give a request count (-n) or a duration (-D)")
 	ErrTooFew        = errors.New("bench: fewer requests (-n) than clients (-c)")
+	ErrTooMany       = errors.New("bench: clients × streams per client exceeds MaxInFlight")
 	ErrUnknownMode   = errors.New("bench: unknown mode")
 	ErrNotAvailable  = errors.New("bench: mode not available yet")
 	ErrBadTarget     = errors.New("bench: malformed target")
@@ -101,6 +105,9 @@ type Config struct {
 	// place with \r) every ProgressInterval (default 1 s).
 	Progress         io.Writer
 	ProgressInterval time.Duration
+	// MaxInFlight bounds Clients × StreamsPerClient (default
+	// DefaultMaxInFlight), so a typo in -c or -m cannot exhaust memory.
+	MaxInFlight int64
 	// TimelineSeconds bounds the per-second timeline kept in the report
 	// (default DefaultTimelineSeconds); later seconds still count in the
 	// totals.
@@ -181,6 +188,9 @@ func (c Config) withDefaults() Config {
 	if c.ProgressInterval == 0 {
 		c.ProgressInterval = time.Second
 	}
+	if c.MaxInFlight == 0 {
+		c.MaxInFlight = DefaultMaxInFlight
+	}
 	if c.TimelineSeconds == 0 {
 		c.TimelineSeconds = DefaultTimelineSeconds
 	}
@@ -194,6 +204,7 @@ func (c Config) withDefaults() Config {
 // success, or one of: ErrNoTarget, ErrBadTarget — the target does not
 // parse; ErrBadCount — a count is negative or zero; ErrNoEnd — neither
 // Requests nor Duration is set; ErrTooFew — fewer requests than clients;
+// ErrTooMany — Clients × StreamsPerClient exceeds MaxInFlight;
 // ErrWarmUpWithout — WarmUp without Duration; ErrUnknownMode.
 func (c *Config) Validate() error {
 	d := c.withDefaults()
@@ -202,11 +213,14 @@ func (c *Config) Validate() error {
 	}
 	if d.Clients < 0 || d.StreamsPerClient < 0 || d.Threads < 0 || d.Requests < 0 ||
 		d.Duration < 0 || d.WarmUp < 0 || d.Rate < 0 || d.ConnectTimeout < 0 || d.RequestTimeout < 0 ||
-		d.ProgressInterval < 0 || d.TimelineSeconds < 0 {
+		d.ProgressInterval < 0 || d.TimelineSeconds < 0 || d.MaxInFlight < 0 {
 		return ErrBadCount
 	}
 	if d.Requests == 0 && d.Duration == 0 {
 		return ErrNoEnd
+	}
+	if int64(d.Clients) > d.MaxInFlight/int64(max(d.StreamsPerClient, 1)) {
+		return fmt.Errorf("%w: -c %d × -m %d > %d", ErrTooMany, d.Clients, d.StreamsPerClient, d.MaxInFlight)
 	}
 	if d.Requests > 0 && d.Requests < int64(d.Clients) {
 		return fmt.Errorf("%w: -n %d, -c %d", ErrTooFew, d.Requests, d.Clients)

@@ -97,6 +97,17 @@ func TestRunH2CNotFoundIsAnHTTPFailure(t *testing.T) {
 	}
 }
 
+func TestRunH2CRateLimit(t *testing.T) {
+	base := startH2CEcho(t)
+	rep := runOrFatal(t, context.Background(), Config{
+		Target: base + "/", Mode: ModeH2C, Requests: 20, Clients: 2, StreamsPerClient: 4, Rate: 50,
+	})
+	// 20 requests at 50/s take at least 0.36 s (each client's first goes at once).
+	if rep.Elapsed < 300*time.Millisecond || rep.Requests.Succeeded != 20 {
+		t.Errorf("a rate cap spaces h2c requests: %d in %v", rep.Requests.Succeeded, rep.Elapsed)
+	}
+}
+
 func TestRunH2CRefused(t *testing.T) {
 	rep := runOrFatal(t, context.Background(), Config{
 		Target: "http://" + refusedAddr(t) + "/", Mode: ModeH2C, Requests: 20, Clients: 2,

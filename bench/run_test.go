@@ -218,6 +218,8 @@ func TestValidate(t *testing.T) {
 		{"negative clients", Config{Target: "127.0.0.1:1", Requests: 2, Clients: -1}, ErrBadCount},
 		{"warm-up without duration", Config{Target: "127.0.0.1:1", Requests: 2, WarmUp: time.Second}, ErrWarmUpWithout},
 		{"unknown mode", Config{Target: "127.0.0.1:1", Requests: 2, Mode: "smtp"}, ErrUnknownMode},
+		{"too many in flight", Config{Target: "127.0.0.1:1", Duration: time.Second, Clients: 100000, StreamsPerClient: 100000}, ErrTooMany},
+		{"in-flight knob", Config{Target: "127.0.0.1:1", Duration: time.Second, Clients: 10, StreamsPerClient: 10, MaxInFlight: 99}, ErrTooMany},
 		{"fine", Config{Target: "127.0.0.1:1", Requests: 2}, nil},
 		{"fine url", Config{Target: "http://[::1]:8080/x?y", Duration: time.Second, WarmUp: time.Second}, nil},
 	}
