@@ -78,32 +78,35 @@ func TestInteropNghttpdH2C(t *testing.T) {
 var h2loadRate = regexp.MustCompile(`finished in [^,]+, ([0-9.]+) req/s`)
 
 // TestInteropH2loadSameRate runs h2load and the harness alternately with
-// the same flags against nghttpd and logs both request rates. It checks
-// that both complete every request; the rates are logged, not asserted
-// (the machine is shared; see the README for measured figures).
+// the same flags against nghttpd and against the engine's h2c echo (the
+// server of cmd/echo), and logs both request rates. It checks that both
+// complete every request; the rates are logged, not asserted (the machine
+// is shared; see the README for measured figures).
 func TestInteropH2loadSameRate(t *testing.T) {
 	h2load, err := exec.LookPath("h2load")
 	if err != nil {
 		t.Skip("h2load not installed (Debian package nghttp2-client); skipping the side-by-side run")
 	}
-	url := startNghttpd(t)
+	targets := map[string]string{"nghttpd": startNghttpd(t), "cmd/echo h2c": startH2CEcho(t) + "/"}
 	const n, c, m = 20000, 10, 10
-	for round := range 2 {
-		out, err := exec.Command(h2load, "-n", strconv.Itoa(n), "-c", strconv.Itoa(c), "-m", strconv.Itoa(m), "-t", "1", url).CombinedOutput()
-		if err != nil {
-			t.Fatalf("h2load: %v\n%s", err, out)
+	for name, url := range targets {
+		for round := range 2 {
+			out, err := exec.Command(h2load, "-n", strconv.Itoa(n), "-c", strconv.Itoa(c), "-m", strconv.Itoa(m), "-t", "1", url).CombinedOutput()
+			if err != nil {
+				t.Fatalf("h2load: %v\n%s", err, out)
+			}
+			match := h2loadRate.FindSubmatch(out)
+			if match == nil || !bytes.Contains(out, []byte("20000 succeeded")) {
+				t.Fatalf("h2load did not finish every request against %s:\n%s", name, out)
+			}
+			rep := runOrFatal(t, context.Background(), Config{
+				Target: url, Mode: ModeH2C, Requests: n, Clients: c, StreamsPerClient: m, Threads: 1,
+			})
+			if rep.Requests.Succeeded != n {
+				t.Fatalf("harness against %s: %+v %v", name, rep.Requests, rep.Errors)
+			}
+			t.Logf("%s, round %d: h2load %s req/s, harness %.0f req/s (-n %d -c %d -m %d -t 1)",
+				name, round, match[1], rep.RequestsPerSecond(), n, c, m)
 		}
-		match := h2loadRate.FindSubmatch(out)
-		if match == nil || !bytes.Contains(out, []byte("20000 succeeded")) {
-			t.Fatalf("h2load did not finish every request:\n%s", out)
-		}
-		rep := runOrFatal(t, context.Background(), Config{
-			Target: url, Mode: ModeH2C, Requests: n, Clients: c, StreamsPerClient: m, Threads: 1,
-		})
-		if rep.Requests.Succeeded != n {
-			t.Fatalf("harness: %+v %v", rep.Requests, rep.Errors)
-		}
-		t.Logf("round %d: h2load %s req/s, harness %.0f req/s (-n %d -c %d -m %d -t 1 against nghttpd)",
-			round, match[1], rep.RequestsPerSecond(), n, c, m)
 	}
 }
