@@ -144,7 +144,12 @@ func (it *outItem) setNVA(nva []NV) {
 		}
 	}
 	if cap(it.nvbuf) < total {
-		it.nvbuf = make([]byte, 0, total)
+		// Rounded up so that a pooled item fits most later header lists
+		// without growing again.
+		it.nvbuf = make([]byte, 0, max(total, 256))
+	}
+	if cap(it.nva) < len(nva) {
+		it.nva = make([]NV, 0, max(len(nva), 8))
 	}
 	buf := it.nvbuf[:0]
 	out := it.nva[:0]

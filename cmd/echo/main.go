@@ -1,9 +1,11 @@
-// Command echo runs echo servers on one ngloop engine: raw TCP echo and
-// (with -udp) raw UDP datagram echo now, more protocols as they are added
-// (each in its own file, see servers.go).
+// Command echo runs echo servers on one ngloop engine, each protocol in
+// its own file (see servers.go): raw TCP echo (tcp.go), raw UDP datagram
+// echo (udp.go, with -udp) and HTTP/2 cleartext (h2c.go: GET /,
+// GET /bytes/N, POST /echo, trailers).
 //
-//	go run ./cmd/echo                    # TCP echo on 127.0.0.1:7000
-//	go run ./cmd/echo -tcp :9000 -udp 127.0.0.1:9000 -loops 4
+//	go run ./cmd/echo                    # TCP echo on 127.0.0.1:7000, h2c on 127.0.0.1:7001
+//	go run ./cmd/echo -tcp :9000 -h2c :9001 -loops 4
+//	go run ./cmd/echo -tcp "" -h2c 127.0.0.1:0 -stats   # allocations per request at exit
 //
 // SIGINT or SIGTERM stops it gracefully: every connection gets its
 // shutdown event and the command waits up to -grace for them to close.
@@ -55,6 +57,10 @@ func run(loops int, grace time.Duration) error {
 	if len(started) == 0 {
 		return fmt.Errorf("no server enabled")
 	}
+	// Signals are caught before the addresses are printed: whoever
+	// reads them may stop us at once.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	if err := e.Start(); err != nil {
 		return err
 	}
@@ -62,9 +68,10 @@ func run(loops int, grace time.Duration) error {
 		fmt.Printf("%s echo listening on %s\n", s.name, s.bound())
 	}
 
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	var probe allocProbe
+	probe.start()
 	got := <-sig
+	probe.report()
 	fmt.Printf("%v: shutting down (grace %v)\n", got, grace)
 	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()

@@ -20,7 +20,7 @@ func TestEchoCommand(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, "-tcp", "127.0.0.1:0", "-udp", "127.0.0.1:0", "-loops", "2")
+	cmd := exec.Command(bin, "-tcp", "127.0.0.1:0", "-udp", "127.0.0.1:0", "-h2c", "127.0.0.1:0", "-loops", "2")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -30,23 +30,13 @@ func TestEchoCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
-	lines := bufio.NewScanner(stdout)
-	if !lines.Scan() {
-		t.Fatalf("no output from echo")
-	}
-	first := lines.Text()
-	const prefix = "tcp echo listening on "
-	if !strings.HasPrefix(first, prefix) {
-		t.Fatalf("first line %q, want %q...", first, prefix)
-	}
-	nc, err := net.Dial("tcp", strings.TrimPrefix(first, prefix))
+	addrs := readListening(t, bufio.NewScanner(stdout), "tcp", "udp", "h2c")
+	checkH2CHello(t, addrs["h2c"])
+	nc, err := net.Dial("tcp", addrs["tcp"])
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !lines.Scan() || !strings.HasPrefix(lines.Text(), "udp echo listening on ") {
-		t.Fatalf("second line %q, want the UDP address", lines.Text())
-	}
-	uc, err := net.Dial("udp", strings.TrimPrefix(lines.Text(), "udp echo listening on "))
+	uc, err := net.Dial("udp", addrs["udp"])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,4 +71,24 @@ func TestEchoCommand(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("echo did not exit after SIGTERM")
 	}
+}
+
+// readListening reads "<name> echo listening on <addr>" lines until every
+// name has reported, and returns the addresses by name.
+func readListening(t *testing.T, lines *bufio.Scanner, names ...string) map[string]string {
+	t.Helper()
+	addrs := map[string]string{}
+	for len(addrs) < len(names) && lines.Scan() {
+		name, addr, ok := strings.Cut(lines.Text(), " echo listening on ")
+		if !ok {
+			t.Fatalf("unexpected output line %q", lines.Text())
+		}
+		addrs[name] = addr
+	}
+	for _, n := range names {
+		if addrs[n] == "" {
+			t.Fatalf("echo did not report a %s listener (got %v)", n, addrs)
+		}
+	}
+	return addrs
 }
