@@ -421,3 +421,14 @@ func TestConnReceivedTransportCloseReportsCodeAndReason(t *testing.T) {
 		t.Fatalf("CloseError = %v, want transport PROTOCOL_VIOLATION frame 0x1e \"bad\"", e)
 	}
 }
+
+func TestWriteConnectionCloseCodeOutOfRange(t *testing.T) {
+	p := establishedPair(t)
+	n, err := p.client.WriteConnectionClose(nil, nil, make([]byte, 1500), &CCErr{Type: CCErrTypeApplication, ErrorCode: 1 << 62}, p.ts)
+	if n != 0 || !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("close with code 2^62 = %d, %v; want ErrInvalidArgument (no varint can carry it)", n, err)
+	}
+	if p.client.InClosingPeriod() {
+		t.Errorf("the refused close changed the state")
+	}
+}

@@ -83,8 +83,8 @@ type Settings struct {
 	// InitialRTT before any sample (RFC 9002, Section 6.2.2: 333 ms).
 	InitialRTT Duration
 	// MaxTxUDPPayloadSize is the largest datagram the connection writes,
-	// default MaxUDPPayloadSize (1200). The peer's max_udp_payload_size
-	// caps it further.
+	// default MaxUDPPayloadSize (1200), at most 16383. The peer's
+	// max_udp_payload_size caps it further.
 	MaxTxUDPPayloadSize int
 	// HandshakeTimeout ends a connection whose handshake has not
 	// completed, default 10 s.
@@ -185,8 +185,9 @@ func (s Settings) withDefaults() Settings {
 	if s.MaxTxUDPPayloadSize < MaxUDPPayloadSize {
 		s.MaxTxUDPPayloadSize = MaxUDPPayloadSize
 	}
-	if s.MaxTxUDPPayloadSize > 65527 {
-		s.MaxTxUDPPayloadSize = 65527
+	// The 2-byte Length field of long header packets holds at most 16383.
+	if s.MaxTxUDPPayloadSize > 16383 {
+		s.MaxTxUDPPayloadSize = 16383
 	}
 	if s.HandshakeTimeout == 0 {
 		s.HandshakeTimeout = 10 * Seconds
@@ -194,7 +195,7 @@ func (s Settings) withDefaults() Settings {
 	if s.NewCC == nil {
 		s.NewCC = func(mds uint64) CongestionController { return NewReno(mds) }
 	}
-	if s.CIDLen == 0 {
+	if s.CIDLen <= 0 {
 		s.CIDLen = 8
 	}
 	if s.CIDLen > 20 {
@@ -209,19 +210,19 @@ func (s Settings) withDefaults() Settings {
 	if s.MaxWindow == 0 {
 		s.MaxWindow = 15 << 20
 	}
-	if s.MaxAckRanges == 0 {
+	if s.MaxAckRanges <= 0 {
 		s.MaxAckRanges = 32
 	}
-	if s.MaxStreamGaps == 0 {
+	if s.MaxStreamGaps <= 0 {
 		s.MaxStreamGaps = 1000
 	}
-	if s.MaxCryptoBuffer == 0 {
+	if s.MaxCryptoBuffer <= 0 {
 		s.MaxCryptoBuffer = 64 << 10
 	}
-	if s.MaxStreams == 0 {
+	if s.MaxStreams <= 0 {
 		s.MaxStreams = 10000
 	}
-	if s.AmplificationFactor == 0 {
+	if s.AmplificationFactor <= 0 {
 		s.AmplificationFactor = 3
 	}
 	if s.Version == 0 {

@@ -393,3 +393,13 @@ func (c *Conn) closeTLS() {
 }
 
 var errInternal = errors.New("quic: internal error")
+
+// Del releases the connection's resources at once (ngtcp2_conn_del): the
+// TLS stack's goroutine and every buffer. The Conn must not be used
+// afterwards. A connection that ends by closing, draining or idle
+// timeout releases them by itself.
+func (c *Conn) Del() {
+	c.releaseStreams()
+	c.streams = nil
+	c.state = stateClosed
+}

@@ -64,9 +64,8 @@ func (c *Conn) recvAck(sid spaceID, f *wire.Frame, ts Tstamp) error {
 			if c.havePeer {
 				exp = c.peer.AckDelayExponent
 			}
-			if exp <= 20 {
-				ackDelay = Duration(f.AckDelay<<exp) * Microseconds
-			}
+			// Saturating: the field is peer input up to 2^62-1.
+			ackDelay = Duration(wire.DecodeAckDelay(f.AckDelay, exp))
 			// RFC 9002, Section 5.3: limit ack_delay by max_ack_delay once
 			// the handshake is confirmed.
 			if m := c.peerMaxAckDelay(); c.handshakeConfirmed && ackDelay > m {
@@ -179,7 +178,7 @@ func (c *Conn) detectLoss(sid spaceID, ts Tstamp) {
 	}
 	delay := Tstamp(c.lossDelay())
 	var lostBytes uint64
-	var lastLostTime Tstamp
+	var firstLostTime, lastLostTime Tstamp
 	any := false
 	for i, p := range sp.sent.pkts {
 		if p.pn > sp.largestAcked {
@@ -192,6 +191,9 @@ func (c *Conn) detectLoss(sid spaceID, ts Tstamp) {
 			if p.inFlight {
 				c.removeInFlight(sp, p)
 				lostBytes += p.size
+				if firstLostTime == 0 {
+					firstLostTime = p.time
+				}
 				lastLostTime = p.time
 			}
 			c.onPacketLost(sid, p)
@@ -207,6 +209,14 @@ func (c *Conn) detectLoss(sid spaceID, ts Tstamp) {
 	}
 	if lostBytes > 0 {
 		c.cc.OnPacketsLost(ts, lostBytes, lastLostTime)
+		// RFC 9002, Section 7.6: losing every packet sent over more than
+		// three PTOs (with an RTT sample to judge by) is persistent
+		// congestion. The lost packets of one detection pass stand in for
+		// "all packets in the period"; the full check comes with the
+		// recovery machinery of a later issue.
+		if c.rtt.HasSample && Duration(lastLostTime-firstLostTime) > 3*c.rtt.pto(c.peerMaxAckDelay()) {
+			c.cc.OnPersistentCongestion(ts)
+		}
 	}
 }
 

@@ -365,9 +365,7 @@ func (c *Conn) appendCryptoRange(d *dgram, sb *sendBuf, start, end uint64) bool 
 	if n > uint64(room) {
 		n = uint64(room)
 	}
-	d.buf = wire.AppendCryptoFrame(d.buf, start, nil) // header with length 0, fixed below
-	d.buf = d.buf[:len(d.buf)-1]                      // drop the 1-byte zero length
-	d.buf = wire.AppendVarint(d.buf, n)
+	d.buf = wire.AppendCryptoFrameHeader(d.buf, start, int(n))
 	p := len(d.buf)
 	d.buf = d.buf[:p+int(n)]
 	sb.read(start, d.buf[p:])

@@ -208,11 +208,7 @@ func (c *Conn) appendStreamRange(d *dgram, s *stream, start, end uint64, fin boo
 		n = uint64(room)
 		fin = false
 	}
-	p := len(d.buf)
-	d.buf = wire.AppendStreamFrame(d.buf, s.id, start, nil, fin, false)
-	// Patch in the length and data: AppendStreamFrame wrote no LEN bit.
-	d.buf[p] |= 0x02
-	d.buf = wire.AppendVarint(d.buf, n)
+	d.buf = wire.AppendStreamFrameHeader(d.buf, s.id, start, int(n), fin, true)
 	q := len(d.buf)
 	d.buf = d.buf[:q+int(n)]
 	s.send.read(start, d.buf[q:])
@@ -269,11 +265,7 @@ func (c *Conn) writeStreamData(d *dgram, s *stream, flags WriteStreamFlags, data
 		return 0, blocked
 	}
 	sb.push(data[:n])
-	p := len(d.buf)
-	d.buf = wire.AppendStreamFrame(d.buf, s.id, off, nil, fin, false)
-	d.buf[p] |= 0x02
-	d.buf = wire.AppendVarint(d.buf, n)
-	d.buf = append(d.buf, data[:n]...)
+	d.buf = wire.AppendStreamFrame(d.buf, s.id, off, data[:n], fin, true)
 	sb.next = sb.end
 	c.flow.sent += n
 	if fin {

@@ -215,11 +215,15 @@ func (p *testPair) handshake() {
 }
 
 // writeStream sends all of data on a stream through WriteStream,
-// exchanging datagrams as needed.
+// exchanging datagrams whenever the sender cannot go on.
 func (p *testPair) writeStream(from *Conn, id int64, data []byte, fin bool) {
 	p.t.Helper()
 	fromClient := from == p.client
-	for i := 0; i < 100000; i++ {
+	done := func() bool {
+		s := from.streams[id]
+		return len(data) == 0 && (!fin || s == nil || s.send.fin)
+	}
+	for i := 0; i < 100000 && !done(); i++ {
 		flags := WriteStreamFlagNone
 		if fin {
 			flags |= WriteStreamFlagFin
@@ -231,22 +235,14 @@ func (p *testPair) writeStream(from *Conn, id int64, data []byte, fin bool) {
 		data = data[consumed:]
 		if n > 0 {
 			p.deliver(fromClient, p.buf[:n])
-		}
-		if len(data) == 0 && (!fin || consumed > 0 || n > 0) && n == 0 {
-			// all written (fin was sent with the last piece)
-		}
-		if len(data) == 0 && n > 0 && (!fin || from.streams[id] == nil || from.streams[id].send.fin) {
+		} else {
 			p.flush()
-			return
-		}
-		if n == 0 {
-			p.flush()
-			if len(data) == 0 && (!fin || from.streams[id] == nil || from.streams[id].send.fin) {
-				return
-			}
 		}
 	}
-	p.t.Fatalf("writeStream did not finish")
+	if !done() {
+		p.t.Fatalf("writeStream did not finish")
+	}
+	p.flush()
 }
 
 // flushUntil exchanges single datagrams until cond holds.

@@ -118,6 +118,9 @@ func TestSendBufAckAndLoss(t *testing.T) {
 	if s.ack(2000, 5000) {
 		t.Errorf("base moved over a gap")
 	}
+	if s.ack(4000, 4000) {
+		t.Errorf("an empty range (a FIN-only frame) moved base")
+	}
 	s.ack(500, 2000)
 	if s.base != 5000 || !s.lost.empty() {
 		t.Errorf("all acked: base %d lost %v", s.base, s.lost.r)
@@ -163,5 +166,15 @@ func TestRecvBufReassemblyAcrossWrap(t *testing.T) {
 	}
 	if r.store(r.off+9000, []byte("x"), 8192) {
 		t.Errorf("store beyond the limit accepted")
+	}
+}
+
+func TestSendBufFinOnlyAckAfterAllAcked(t *testing.T) {
+	var s sendBuf
+	s.push(make([]byte, 10))
+	s.next = 10
+	s.ack(0, 10)
+	if s.ack(10, 10) { // the ACK of a FIN-only STREAM frame
+		t.Errorf("base moved")
 	}
 }

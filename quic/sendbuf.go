@@ -65,6 +65,9 @@ func (s *sendBuf) ack(start, end uint64) bool {
 	if start < s.base {
 		start = s.base
 	}
+	if start >= end {
+		return false // a FIN-only frame carries no bytes
+	}
 	s.acked.add(start, end)
 	s.lost.remove(start, end)
 	if s.acked.first().start > s.base {

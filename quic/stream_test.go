@@ -231,3 +231,16 @@ func TestConnTooManyGapsIsRefused(t *testing.T) {
 	}
 	p.wantViolation("a stream fragmented past MaxStreamGaps", p.server, err, InternalError, ErrNoMem)
 }
+
+func TestConnFinOnlyFrameAcked(t *testing.T) {
+	p := establishedPair(t)
+	id, _ := p.client.OpenBidiStream(nil)
+	p.writeStream(p.client, id, []byte("body"), false)
+	p.settle()
+	p.writeStream(p.client, id, nil, true) // FIN alone, after all data was acknowledged
+	p.writeStream(p.server, id, nil, true)
+	p.settle()
+	if !p.srvFin[id] || p.client.StreamCount() != 0 {
+		t.Fatalf("FIN-only frame: server fin %v, client streams %d", p.srvFin[id], p.client.StreamCount())
+	}
+}

@@ -235,3 +235,21 @@ func TestConnStatelessResetDrains(t *testing.T) {
 		t.Fatalf("a wrong token: %v, draining %v", err, p2.client.InDrainingPeriod())
 	}
 }
+
+func TestConnDel(t *testing.T) {
+	p := establishedPair(t)
+	id, _ := p.client.OpenBidiStream(nil)
+	p.client.Del()
+	if _, err := p.client.WritePkt(nil, nil, p.buf, p.ts); !errors.Is(err, ErrInvalidState) {
+		t.Errorf("WritePkt after Del = %v, want ErrInvalidState", err)
+	}
+	if err := p.client.ReadPkt(nil, nil, make([]byte, 50), p.ts); !errors.Is(err, ErrInvalidState) {
+		t.Errorf("ReadPkt after Del = %v, want ErrInvalidState", err)
+	}
+	if _, _, err := p.client.WriteStream(nil, nil, p.buf, 0, id, []byte("x"), p.ts); !errors.Is(err, ErrInvalidState) {
+		t.Errorf("WriteStream after Del = %v, want ErrInvalidState", err)
+	}
+	if _, err := p.client.OpenBidiStream(nil); !errors.Is(err, ErrInvalidState) {
+		t.Errorf("OpenBidiStream after Del = %v", err)
+	}
+}
