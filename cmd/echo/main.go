@@ -3,6 +3,7 @@
 //
 //	go run ./cmd/echo                    # TCP echo on 127.0.0.1:7000
 //	go run ./cmd/echo -tcp :9000 -loops 4
+//	go run ./cmd/echo -quic 127.0.0.1:7443 -www ./public   # QUIC: ALPN echo and hq-interop
 //
 // SIGINT or SIGTERM stops it gracefully: every connection gets its
 // shutdown event and the command waits up to -grace for them to close.
@@ -54,15 +55,16 @@ func run(loops int, grace time.Duration) error {
 	if len(started) == 0 {
 		return fmt.Errorf("no server enabled")
 	}
+	// Catch signals before announcing the addresses: whoever reads them
+	// may signal at once.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	if err := e.Start(); err != nil {
 		return err
 	}
 	for _, s := range started {
 		fmt.Printf("%s echo listening on %s\n", s.name, s.bound())
 	}
-
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	got := <-sig
 	fmt.Printf("%v: shutting down (grace %v)\n", got, grace)
 	ctx, cancel := context.WithTimeout(context.Background(), grace)
