@@ -18,7 +18,6 @@ import (
 	quicgo "github.com/quic-go/quic-go"
 
 	"github.com/ngloop/ngloop/loop"
-	"github.com/ngloop/ngloop/loop/quicconn"
 )
 
 // Interop tests: github.com/quic-go/quic-go (pinned in go.mod) as the
