@@ -247,5 +247,3 @@ func TestInteropQuicGoStopSendsConnectionClose(t *testing.T) {
 		}
 	}
 }
-
-
