@@ -26,7 +26,10 @@ func (c *Conn) recvAck(sid spaceID, f *wire.Frame, ts Tstamp) error {
 		sp.largestAcked = largest
 	}
 	pkts := sp.sent.pkts
-	var newestAcked *sentPacket
+	// The newest acknowledged packet's number and send time are copied:
+	// onPacketAcked hands the packet back to the pool, which clears it.
+	var newestPN int64 = -1
+	var newestTime Tstamp
 	ackedEliciting := false
 	r := 0
 	for i := len(pkts) - 1; i >= 0 && r < len(f.AckRanges); {
@@ -37,8 +40,8 @@ func (c *Conn) recvAck(sid spaceID, f *wire.Frame, ts Tstamp) error {
 		case uint64(p.pn) < f.AckRanges[r].Smallest:
 			r++
 		default:
-			if newestAcked == nil {
-				newestAcked = p
+			if newestPN < 0 {
+				newestPN, newestTime = p.pn, p.time
 			}
 			if p.ackEliciting {
 				ackedEliciting = true
@@ -51,13 +54,13 @@ func (c *Conn) recvAck(sid spaceID, f *wire.Frame, ts Tstamp) error {
 			i--
 		}
 	}
-	if newestAcked == nil {
+	if newestPN < 0 {
 		return nil
 	}
 	// RFC 9002, Section 5.1: an RTT sample when the largest acknowledged is
 	// newly acknowledged and at least one newly acked packet was
 	// ack-eliciting.
-	if newestAcked.pn == largest && ackedEliciting && ts >= newestAcked.time {
+	if newestPN == largest && ackedEliciting && ts >= newestTime {
 		var ackDelay Duration
 		if sid == spaceApp {
 			exp := uint64(3)
@@ -72,7 +75,7 @@ func (c *Conn) recvAck(sid spaceID, f *wire.Frame, ts Tstamp) error {
 				ackDelay = m
 			}
 		}
-		c.rtt.update(Duration(ts-newestAcked.time), ackDelay)
+		c.rtt.update(Duration(ts-newestTime), ackDelay)
 	}
 	sp.sent.compact()
 	c.detectLoss(sid, ts)
