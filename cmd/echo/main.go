@@ -1,6 +1,6 @@
 // Command echo runs echo servers on one ngloop engine, each protocol in
 // its own file (see servers.go): raw TCP echo (tcp.go), raw UDP datagram
-// echo (udp.go, with -udp) and HTTP/2 cleartext (h2c.go: GET /,
+// echo (udp.go, with -udp), HTTP/2 cleartext (h2c.go: GET /,
 // GET /bytes/N, POST /echo, trailers) and QUIC (quic.go: ALPN echo and
 // hq-interop).
 //
