@@ -477,7 +477,7 @@ func (s *Session) prepareData(st *stream) (bool, error) {
 		return false, nil
 	}
 	eof := df&DataFlagEOF != 0
-	eos := eof && df&DataFlagNoEndStream == 0
+	eos := eof && df&DataFlagNoEndStream == 0 && !st.dataNoEndStream
 	f := &s.sframe
 	*f = Frame{Hd: FrameHeader{Length: uint32(n), Type: FrameData, StreamID: st.id}}
 	if eos {
@@ -589,6 +589,7 @@ func (s *Session) itemSent(it *outItem, last int32) error {
 		if it.hasDP {
 			st.dp = it.dp
 			st.hasData = true
+			st.dataNoEndStream = it.dataNoEndStream
 			st.trailer, it.trailer = it.trailer, nil
 		}
 		if it.flags&FlagEndStream != 0 {
