@@ -204,8 +204,16 @@ func (s *Session) prepareNext() (bool, error) {
 			if s.goaway&(goawaySent|goawayRecv) != 0 {
 				// Step 3: RFC 9113, Section 6.8: after GOAWAY no new
 				// streams are opened.
-				if err := s.notSend(s.syn.pop(), ErrStartStreamNotAllowed); err != nil {
+				it := s.syn.pop()
+				id, push := it.streamID, !it.request
+				if err := s.notSend(it, ErrStartStreamNotAllowed); err != nil {
 					return false, err
+				}
+				if st := s.streams.get(id); push && st != nil {
+					// The client holds the promised stream reserved.
+					if err := s.queueRst(id, RefusedStream, false); err != nil {
+						return false, err
+					}
 				}
 				continue
 			}

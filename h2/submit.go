@@ -152,6 +152,15 @@ func (s *Session) submitHeaders(flags FrameFlags, streamID int32, nva []NV, data
 			return 0, nil
 		}
 	}
+	if s.server && s.isLocalStreamID(streamID) {
+		if st := s.streams.get(streamID); st == nil || st.state == stateReservedLocal {
+			// The response that opens a pushed stream counts against the
+			// client's SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113,
+			// Section 5.1.2): it waits with the stream-opening frames.
+			s.syn.push(it)
+			return ret, nil
+		}
+	}
 	s.queueCtrl(it)
 	return ret, nil
 }
