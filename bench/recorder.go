@@ -42,6 +42,7 @@ type Recorder struct {
 
 	from  time.Time // start of the measured window
 	until time.Time // its end in duration mode (zero: none)
+	last  time.Time // when the last request ended (read once the run is over)
 	tl    *timeline
 	tick  tickState
 }
@@ -108,6 +109,7 @@ func (r *Recorder) Done(start, now time.Time, status int) {
 	} else {
 		r.failed.Add(1)
 	}
+	r.last = now
 	r.tickAt(now)
 	r.tick.done++
 	if ok {
@@ -130,6 +132,7 @@ func (r *Recorder) Failed(start, now time.Time, why Failure) {
 	} else {
 		r.errored.Add(1)
 	}
+	r.last = now
 	r.tickAt(now)
 	r.tick.done++
 	r.tick.failed++
@@ -144,6 +147,7 @@ func (r *Recorder) Abandoned(now time.Time, n int64) {
 	r.done.Add(n)
 	r.failed.Add(n)
 	r.errored.Add(n)
+	r.last = now
 	r.tickAt(now)
 	r.tick.done += n
 	r.tick.failed += n
