@@ -174,7 +174,7 @@ func TestInteropH2CxNetHTTP2(t *testing.T) {
 func TestRunH2CCancelReturnsPartialReport(t *testing.T) {
 	base := startH2CEcho(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(300*time.Millisecond, cancel)
+	time.AfterFunc(500*time.Millisecond, cancel)
 	start := time.Now()
 	rep := runOrFatal(t, ctx, Config{Target: base + "/", Mode: ModeH2C, Duration: time.Hour, Clients: 2, StreamsPerClient: 4})
 	if el := time.Since(start); el > 3*time.Second {

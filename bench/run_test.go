@@ -135,7 +135,7 @@ func TestRunCorruptEchoIsErrored(t *testing.T) {
 func TestRunCancelReturnsPartialReport(t *testing.T) {
 	addr := startServer(t, echoHandler)
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(300*time.Millisecond, cancel)
+	time.AfterFunc(500*time.Millisecond, cancel)
 	start := time.Now()
 	rep := runOrFatal(t, ctx, Config{
 		Target: addr, Mode: ModeTCPEcho, Duration: time.Hour, Clients: 2, StreamsPerClient: 4,

@@ -65,7 +65,6 @@ type echoConn struct {
 	ec        *echoClient
 	pacer     Pacer
 	timer     loop.Timer
-	timerOn   bool
 	dialStart time.Time
 	pending   []byte // unwritten tail of the last message issued
 	blocked   bool   // waiting for OnWritable

@@ -195,7 +195,7 @@ func TestCommandMergesJSONReports(t *testing.T) {
 func TestCommandInterruptPrintsPartialReport(t *testing.T) {
 	addr := echoServer(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(300*time.Millisecond, cancel)
+	time.AfterFunc(500*time.Millisecond, cancel)
 	var out, errOut bytes.Buffer
 	code := realMain(ctx, []string{"--progress=false", "-D", "1h", "-c", "2", addr}, &out, &errOut)
 	if code != exitInterrupted {
