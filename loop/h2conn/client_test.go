@@ -1,0 +1,201 @@
+package h2conn
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	"golang.org/x/net/http2"
+
+	"github.com/ngloop/ngloop/h2"
+	"github.com/ngloop/ngloop/loop"
+)
+
+// result is what a recordingResponse saw.
+type result struct {
+	status  int
+	body    []byte
+	trailer string
+	code    h2.ErrorCode
+}
+
+// recordingResponse collects one response and reports it on done.
+type recordingResponse struct {
+	r    result
+	done chan result
+}
+
+func (h *recordingResponse) OnResponse(cs *ClientStream) { h.r.status = cs.Status() }
+func (h *recordingResponse) OnData(cs *ClientStream, data []byte) {
+	h.r.body = append(h.r.body, data...)
+}
+func (h *recordingResponse) OnClose(cs *ClientStream, code h2.ErrorCode) {
+	h.r.code = code
+	h.r.trailer = string(cs.Trailer("x-echo-bytes"))
+	h.done <- h.r
+}
+
+// connWaiter hands the ClientConn over once connected.
+type connWaiter struct {
+	up   chan *ClientConn
+	down chan error
+}
+
+func newConnWaiter() *connWaiter {
+	return &connWaiter{up: make(chan *ClientConn, 1), down: make(chan error, 1)}
+}
+func (w *connWaiter) OnConnect(cc *ClientConn)               { w.up <- cc }
+func (w *connWaiter) OnDisconnect(cc *ClientConn, err error) { w.down <- err }
+
+func dialClient(t testing.TB, e *loop.Engine, addr string) (*ClientConn, *connWaiter) {
+	t.Helper()
+	cl, err := NewClient(e, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newConnWaiter()
+	if err := cl.Dial(context.Background(), addr, w, nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case cc := <-w.up:
+		return cc, w
+	case err := <-w.down:
+		t.Fatalf("dial failed: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("dial timed out")
+	}
+	return nil, nil
+}
+
+// do submits req on cc's loop and waits for the response.
+func do(t testing.TB, cc *ClientConn, req *Request) result {
+	t.Helper()
+	h := &recordingResponse{done: make(chan result, 1)}
+	errc := make(chan error, 1)
+	cc.Execute(func(cc *ClientConn) {
+		_, err := cc.Request(req, h, nil)
+		errc <- err
+	})
+	if err := <-errc; err != nil {
+		t.Fatalf("Request: %v", err)
+	}
+	select {
+	case r := <-h.done:
+		return r
+	case <-time.After(10 * time.Second):
+		t.Fatal("no response")
+	}
+	return result{}
+}
+
+// TestClientAgainstEcho drives the Echo server with the package's own
+// client: GET, a streamed echo with request and response trailers, a
+// large download, 404.
+func TestClientAgainstEcho(t *testing.T) {
+	ts := startEcho(t, nil)
+	cc, w := dialClient(t, ts.e, ts.addr)
+
+	r := do(t, cc, &Request{})
+	if r.status != 200 || string(r.body) != "Hello, world\n" || r.code != h2.NoError {
+		t.Fatalf("GET / = %d %q %v, want 200 hello NO_ERROR", r.status, r.body, r.code)
+	}
+
+	payload := bytes.Repeat([]byte("echo me "), 100000)
+	r = do(t, cc, &Request{Method: []byte("POST"), Path: []byte("/echo"), Body: payload,
+		Header:  []h2.NV{{Name: []byte("te"), Value: []byte("trailers")}},
+		Trailer: []h2.NV{{Name: []byte("x-request-trailer"), Value: []byte("1")}}})
+	if r.status != 200 || !bytes.Equal(r.body, payload) || r.trailer != strconv.Itoa(len(payload)) {
+		t.Fatalf("POST /echo: status %d, %d octets back of %d, trailer %q", r.status, len(r.body), len(payload), r.trailer)
+	}
+
+	r = do(t, cc, &Request{Path: []byte("/bytes/5000000")})
+	if r.status != 200 || len(r.body) != 5000000 {
+		t.Fatalf("GET /bytes/5000000: status %d, %d octets", r.status, len(r.body))
+	}
+	r = do(t, cc, &Request{Path: []byte("/missing")})
+	if r.status != 404 {
+		t.Fatalf("GET /missing = %d, want 404", r.status)
+	}
+
+	cc.Execute(func(cc *ClientConn) { cc.Shutdown() })
+	select {
+	case err := <-w.down:
+		if err != nil {
+			t.Fatalf("graceful client shutdown ended with %v, want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("client connection did not close after Shutdown")
+	}
+}
+
+// TestClientAgainstXNetServer checks the client against x/net/http2's
+// server, a peer nobody here wrote.
+func TestClientAgainstXNetServer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	h2s := &http2.Server{}
+	go func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go h2s.ServeConn(nc, &http2.ServeConnOpts{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Trailer", "x-echo-bytes")
+				n, _ := bytes.NewBuffer(nil).ReadFrom(r.Body)
+				w.Write([]byte(r.URL.Path))
+				w.Header().Set("x-echo-bytes", strconv.FormatInt(n, 10))
+			})})
+		}
+	}()
+	e, err := loop.NewEngine(loop.Options{Loops: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer e.Stop(context.Background())
+	cc, _ := dialClient(t, e, ln.Addr().String())
+	r := do(t, cc, &Request{Method: []byte("PUT"), Path: []byte("/x/y"), Body: make([]byte, 200000)})
+	if r.status != 200 || string(r.body) != "/x/y" || r.trailer != "200000" {
+		t.Fatalf("x/net server answered %d %q trailer %q", r.status, r.body, r.trailer)
+	}
+}
+
+// TestClientDialFailure reports the connect error through OnDisconnect.
+func TestClientDialFailure(t *testing.T) {
+	e, _ := loop.NewEngine(loop.Options{Loops: 1})
+	if err := e.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer e.Stop(context.Background())
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close()
+	cl, _ := NewClient(e, nil)
+	w := newConnWaiter()
+	if err := cl.Dial(context.Background(), addr, w, nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-w.down:
+		var oe *net.OpError
+		if !errors.As(err, &oe) {
+			t.Fatalf("OnDisconnect got %v, want the dial error", err)
+		}
+	case <-w.up:
+		t.Fatal("connected to a closed port")
+	case <-time.After(10 * time.Second):
+		t.Fatal("no OnDisconnect after a failed dial")
+	}
+}
