@@ -121,7 +121,7 @@ func (d *h2cDriver) RunWorker(ctx context.Context, w *Worker) error {
 	}
 	err = hw.stop()
 	for _, c := range clients {
-		hw.rec.ClientFinished(c.ok)
+		hw.rec.ClientFinished(c.ok, c.last)
 	}
 	return err
 }
@@ -156,6 +156,7 @@ type h2cClient struct {
 	dialStart time.Time
 	pause     time.Duration
 	ok        int64
+	last      time.Time // when the last counted response ended
 	lastNow   time.Time // clock at the last response event (OnResponse, OnClose)
 }
 
@@ -289,6 +290,7 @@ func (c *h2cClient) OnClose(cs *h2conn.ClientStream, code h2.ErrorCode) {
 		hw.rec.Done(s.start, now, cs.Status())
 		if hw.rec.counts(s.start) && !hw.rec.late(now) {
 			c.ok++
+			c.last = now
 		}
 	}
 	if !over && c.connected {

@@ -36,7 +36,7 @@ type Recorder struct {
 
 	status  [maxStatus]int64
 	errs    map[string]int64
-	clients []int64 // succeeded requests of each finished client
+	clients []float64 // each finished client's req/s
 
 	req, connect, ttfb *Histogram
 
@@ -234,11 +234,21 @@ func (tl *timeline) add(t *tickState) {
 	s.Latency.Merge(t.lat)
 }
 
-// ClientFinished records how many requests one client completed
-// successfully in the measured window, for h2load's per-client req/s line.
-// Call it once per client when the run is over (it may allocate).
-func (r *Recorder) ClientFinished(succeeded int64) {
-	r.clients = append(r.clients, succeeded)
+// ClientFinished records one client's request rate for h2load's
+// per-client req/s line: the requests it completed successfully in the
+// measured window over the time from the window's start to its last
+// response (the window's end in duration mode). Call it once per client
+// when the run is over (it may allocate).
+func (r *Recorder) ClientFinished(succeeded int64, last time.Time) {
+	end := last
+	if !r.until.IsZero() {
+		end = r.until
+	}
+	var rps float64
+	if d := end.Sub(r.from); succeeded > 0 && d > 0 {
+		rps = float64(succeeded) / d.Seconds()
+	}
+	r.clients = append(r.clients, rps)
 }
 
 // maxErrorKinds bounds the distinct error messages a recorder keeps.

@@ -69,10 +69,10 @@ type Report struct {
 	ConnectTime *Histogram    `json:"connect_time"`
 	FirstByte   *Histogram    `json:"time_to_first_byte"`
 	Timeline    []Second      `json:"timeline"`
-	// ClientSucceeded holds each client's succeeded requests; divided by
-	// Elapsed they give h2load's per-client "req/s" line.
-	ClientSucceeded []int64          `json:"client_succeeded"`
-	Errors          map[string]int64 `json:"errors,omitempty"` // first errors seen, by message
+	// ClientRates holds each client's succeeded requests per second
+	// (h2load's per-client "req/s" line).
+	ClientRates []float64        `json:"client_rps"`
+	Errors      map[string]int64 `json:"errors,omitempty"` // first errors seen, by message
 }
 
 func newReport() *Report {
@@ -121,7 +121,7 @@ func (r *Report) addRecorder(rec *Recorder) {
 			r.Status[code] += n
 		}
 	}
-	r.ClientSucceeded = append(r.ClientSucceeded, rec.clients...)
+	r.ClientRates = append(r.ClientRates, rec.clients...)
 	r.RequestTime.Merge(rec.req)
 	r.ConnectTime.Merge(rec.connect)
 	r.FirstByte.Merge(rec.ttfb)
@@ -186,7 +186,7 @@ func (r *Report) Merge(o *Report) error {
 		(*h.dst).Merge(h.src)
 	}
 	r.Timeline = mergeTimelines(r.Timeline, o.Timeline)
-	r.ClientSucceeded = append(r.ClientSucceeded, o.ClientSucceeded...)
+	r.ClientRates = append(r.ClientRates, o.ClientRates...)
 	for msg, n := range o.Errors {
 		if r.Errors == nil {
 			r.Errors = map[string]int64{}

@@ -47,7 +47,7 @@ func (d *loopEcho) RunWorker(ctx context.Context, w *Worker) error {
 	// OnShutdown aborts what is open; requests in flight stay started.
 	err = ew.stop()
 	for _, c := range clients {
-		ew.rec.ClientFinished(c.ec.ok)
+		ew.rec.ClientFinished(c.ec.ok, c.ec.last)
 	}
 	return err
 }
