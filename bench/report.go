@@ -65,10 +65,14 @@ type Report struct {
 	Status      map[int]int64 `json:"status_codes"`
 	Traffic     Traffic       `json:"traffic"`
 	Connections Connections   `json:"connections"`
-	RequestTime *Histogram    `json:"request_time"`
-	ConnectTime *Histogram    `json:"connect_time"`
-	FirstByte   *Histogram    `json:"time_to_first_byte"`
-	Timeline    []Second      `json:"timeline"`
+	// RequestTime runs from a request's start to its complete response;
+	// ConnectTime from dial to established; FirstByte from a request's
+	// start to the first byte of its response (per request, where h2load
+	// measures it once per connection).
+	RequestTime *Histogram `json:"request_time"`
+	ConnectTime *Histogram `json:"connect_time"`
+	FirstByte   *Histogram `json:"time_to_first_byte"`
+	Timeline    []Second   `json:"timeline"`
 	// ClientRates holds each client's succeeded requests per second
 	// (h2load's per-client "req/s" line).
 	ClientRates []float64        `json:"client_rps"`
