@@ -183,6 +183,8 @@ type ixRecorder struct {
 	streams       map[int32]*ixMessage
 	goaway        chan Frame
 	windowUpdates atomic.Int64
+	pings         atomic.Int64 // PINGs received (not ACKs)
+	pingAcks      chan [8]byte
 	// onMessage runs on the owner goroutine when a stream's peer side ends
 	// (END_STREAM received).
 	onMessage func(s *Session, id int32, m *ixMessage)
@@ -191,7 +193,7 @@ type ixRecorder struct {
 }
 
 func newIxRecorder() *ixRecorder {
-	return &ixRecorder{streams: map[int32]*ixMessage{}, goaway: make(chan Frame, 4)}
+	return &ixRecorder{streams: map[int32]*ixMessage{}, goaway: make(chan Frame, 4), pingAcks: make(chan [8]byte, 4)}
 }
 
 func (r *ixRecorder) msg(id int32) *ixMessage {
@@ -237,6 +239,16 @@ func (r *ixRecorder) callbacks() *Callbacks {
 		OnFrameRecv: func(s *Session, f *Frame) error {
 			if f.Type() == FrameWindowUpdate {
 				r.windowUpdates.Add(1)
+			}
+			if f.Type() == FramePing {
+				if !f.Flags().Has(FlagAck) {
+					r.pings.Add(1)
+				} else {
+					select {
+					case r.pingAcks <- f.OpaqueData:
+					default:
+					}
+				}
 			}
 			if f.Type() == FrameGoaway {
 				fr := *f
@@ -988,4 +1000,56 @@ func TestInteropXNetServerEarlyResponse(t *testing.T) {
 	if m.body.String() != "hello from x/net" {
 		t.Fatalf("the connection did not survive: body %q", m.body.String())
 	}
+}
+
+// TestInteropPing: x/net's client pings an idle connection (ReadIdleTimeout)
+// and drops it if the ACK does not come; our server's automatic PING ACK
+// keeps it alive. Our client's PING is answered by x/net's server with the
+// same opaque data.
+func TestInteropPing(t *testing.T) {
+	t.Run("x/net client pings our server", func(t *testing.T) {
+		srv := newIxOurServer(t, nil)
+		tr := ixTransport()
+		tr.ReadIdleTimeout = 20 * time.Millisecond
+		tr.PingTimeout = 2 * time.Second
+		defer tr.CloseIdleConnections()
+		client := &http.Client{Transport: tr, Timeout: ixTimeout}
+		for i := range 3 {
+			resp, err := client.Get(ixURL(srv, "/get"))
+			if err != nil {
+				t.Fatalf("request %d: %v", i, err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			time.Sleep(100 * time.Millisecond) // idle: x/net pings
+		}
+		srv.mu.Lock()
+		rec, n := srv.recs[0], len(srv.conns)
+		srv.mu.Unlock()
+		if n != 1 {
+			t.Fatalf("x/net dropped the connection %d times: PING not acknowledged?", n-1)
+		}
+		if rec.pings.Load() == 0 {
+			t.Fatal("x/net sent no PING while idle; the test proves nothing")
+		}
+	})
+	t.Run("our client pings x/net server", func(t *testing.T) {
+		x := newIxXNetServer(t)
+		rec := newIxRecorder()
+		c := dialOurClient(t, x.ln.Addr().String(), nil, rec)
+		data := [8]byte{'n', 'g', 'l', 'o', 'o', 'p', 0, 1}
+		c.do(func(s *Session) {
+			if err := s.SubmitPing(FlagNone, &data); err != nil {
+				t.Fatal(err)
+			}
+		})
+		select {
+		case got := <-rec.pingAcks:
+			if got != data {
+				t.Fatalf("PING ACK carries %x, want %x", got, data)
+			}
+		case <-time.After(ixTimeout):
+			t.Fatal("x/net server did not acknowledge our PING")
+		}
+	})
 }
