@@ -29,6 +29,8 @@ import (
 // hanging it.
 const ixTimeout = 20 * time.Second
 
+var ixDebug = false
+
 // ixConn drives one Session over one TCP connection.
 type ixConn struct {
 	t       *testing.T
@@ -90,7 +92,8 @@ func (c *ixConn) run(in chan []byte) {
 				}
 				return
 			}
-			if _, err := c.s.MemRecv(b); err != nil {
+			// A *StreamError reset one stream; the session goes on.
+			if _, err := c.s.MemRecv(b); IsFatal(err) {
 				c.err = err
 				_ = c.s.Send() // the GOAWAY the session queued
 				return
@@ -184,6 +187,7 @@ type ixRecorder struct {
 	goaway        chan Frame
 	windowUpdates atomic.Int64
 	pings         atomic.Int64 // PINGs received (not ACKs)
+	maxActive     atomic.Int64 // most streams open at once
 	pingAcks      chan [8]byte
 	// onMessage runs on the owner goroutine when a stream's peer side ends
 	// (END_STREAM received).
@@ -237,8 +241,14 @@ func (r *ixRecorder) callbacks() *Callbacks {
 			return nil
 		},
 		OnFrameRecv: func(s *Session, f *Frame) error {
+			if ixDebug {
+				fmt.Printf("%s recv %v stream=%d flags=%#x len=%d\n", map[bool]string{true: "S", false: "C"}[s.IsServer()], f.Type(), f.StreamID(), uint8(f.Flags()), f.Hd.Length)
+			}
 			if f.Type() == FrameWindowUpdate {
 				r.windowUpdates.Add(1)
+			}
+			if n := int64(s.NumActiveStreams()); n > r.maxActive.Load() {
+				r.maxActive.Store(n)
 			}
 			if f.Type() == FramePing {
 				if !f.Flags().Has(FlagAck) {
@@ -263,7 +273,16 @@ func (r *ixRecorder) callbacks() *Callbacks {
 			}
 			return nil
 		},
+		OnFrameSend: func(s *Session, f *Frame) error {
+			if ixDebug {
+				fmt.Printf("%s send %v stream=%d flags=%#x len=%d code=%v\n", map[bool]string{true: "S", false: "C"}[s.IsServer()], f.Type(), f.StreamID(), uint8(f.Flags()), f.Hd.Length, f.ErrorCode)
+			}
+			return nil
+		},
 		OnStreamClose: func(s *Session, id int32, code ErrorCode) error {
+			if ixDebug {
+				fmt.Printf("close %d %v\n", id, code)
+			}
 			m := r.msg(id)
 			m.code = code
 			close(m.done)
@@ -1052,4 +1071,55 @@ func TestInteropPing(t *testing.T) {
 			t.Fatal("x/net server did not acknowledge our PING")
 		}
 	})
+}
+
+// TestInteropXNetClientMaxConcurrentStreams: our server allows 2
+// concurrent streams. x/net's client opens more connections rather than
+// exceed the limit, and retries any stream it opened before our SETTINGS
+// arrived and we refused (REFUSED_STREAM). All 20 requests succeed and no
+// connection ever carries more than 2 streams. (x/net's strict mode is
+// not used: it stalls requests, golang/go#70809, even against x/net's own
+// server.)
+func TestInteropXNetClientMaxConcurrentStreams(t *testing.T) {
+	srv := newIxOurServer(t, &Options{MaxConcurrentStreams: 2})
+	tr := ixTransport()
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: ixTimeout}
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for i := range 20 {
+		wg.Go(func() {
+			resp, err := client.Get(ixURL(srv, "/big?n="+strconv.Itoa(100000+i)))
+			if err != nil {
+				errs <- err
+				return
+			}
+			got, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil || !bytes.Equal(got, ixPattern(100000+i)) {
+				errs <- fmt.Errorf("request %d: %d octets, %v", i, len(got), err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	for i, c := range srv.conns {
+		select {
+		case <-c.done:
+			if c.err != nil {
+				t.Errorf("connection %d ended with %v", i, c.err)
+			}
+		default:
+		}
+	}
+	for i, rec := range srv.recs {
+		if n := rec.maxActive.Load(); n > 2 {
+			t.Errorf("connection %d carried %d concurrent streams, limit 2", i, n)
+		}
+	}
 }
