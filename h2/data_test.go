@@ -129,10 +129,10 @@ func TestMemSendProducesTheSameBytesAsSend(t *testing.T) {
 func TestSubmitDataAttachesABody(t *testing.T) {
 	srv, _, rd := serverWithGet(t, nil)
 	srv.s.SubmitHeaders(FlagNone, 1, hdrs(":status", "200"), nil)
-	if err := srv.s.SubmitData(FlagNone, 1, bytesProvider([]byte("abc"))); err != nil {
+	if err := srv.s.SubmitData(FlagEndStream, 1, bytesProvider([]byte("abc"))); err != nil {
 		t.Fatalf("SubmitData returned %v", err)
 	}
-	if err := srv.s.SubmitData(FlagNone, 1, bytesProvider([]byte("abc"))); err != ErrDataExist {
+	if err := srv.s.SubmitData(FlagEndStream, 1, bytesProvider([]byte("abc"))); err != ErrDataExist {
 		t.Fatalf("a second SubmitData returned %v, want ErrDataExist", err)
 	}
 	if got := frameLines(rd.frames(srv.flush())); !slices.Equal(got, []string{"HEADERS", "DATA+END_STREAM"}) {
@@ -197,5 +197,34 @@ func TestSendDataTemporalFailureResetsTheStream(t *testing.T) {
 	}})
 	if got := frameLines(rd.frames(srv.flush())); !slices.Equal(got, []string{"HEADERS", "RST_STREAM"}) || srv.closed[1] != InternalError {
 		t.Fatalf("a failing SendData sent %q and closed with %v, want HEADERS, RST_STREAM and INTERNAL_ERROR", got, srv.closed[1])
+	}
+}
+
+func TestSubmitDataOnARequestNotSentYet(t *testing.T) {
+	c, _, rd := clientReady(t, nil)
+	id, _ := c.s.SubmitHeaders(FlagNone, -1, hdrs(":method", "POST", ":scheme", "https", ":path", "/", ":authority", "a"), nil)
+	if err := c.s.SubmitData(FlagEndStream, id, bytesProvider([]byte("payload"))); err != nil {
+		t.Fatalf("SubmitData after SubmitHeaders(-1) returned %v", err)
+	}
+	fs := rd.frames(c.flush())
+	if got := frameLines(fs); !slices.Equal(got, []string{"HEADERS", "DATA+END_STREAM"}) || string(fs[1].Data) != "payload" {
+		t.Fatalf("the request went out as %q, want HEADERS then DATA \"payload\" with END_STREAM", got)
+	}
+	id2, _ := c.s.SubmitHeaders(FlagEndStream, -1, getRequest(), nil)
+	if err := c.s.SubmitData(FlagNone, id2, bytesProvider(nil)); err != ErrStreamShutWr {
+		t.Fatalf("SubmitData on a request submitted with END_STREAM returned %v, want ErrStreamShutWr", err)
+	}
+}
+
+func TestSubmitDataWithoutEndStreamKeepsTheStreamOpen(t *testing.T) {
+	srv, _, rd := serverWithGet(t, nil)
+	srv.s.SubmitHeaders(FlagNone, 1, hdrs(":status", "200"), nil)
+	srv.s.SubmitData(FlagNone, 1, bytesProvider([]byte("part one")))
+	if got := frameLines(rd.frames(srv.flush())); !slices.Equal(got, []string{"HEADERS", "DATA"}) || srv.s.StreamState(1) != StreamStateHalfClosedRemote {
+		t.Fatalf("SubmitData without FlagEndStream sent %q leaving the stream %v, want HEADERS, DATA and the stream still open for sending", got, srv.s.StreamState(1))
+	}
+	srv.s.SubmitData(FlagEndStream, 1, bytesProvider([]byte("part two")))
+	if got := frameLines(rd.frames(srv.flush())); !slices.Equal(got, []string{"DATA+END_STREAM"}) {
+		t.Fatalf("a second SubmitData with FlagEndStream sent %q, want DATA+END_STREAM", got)
 	}
 }

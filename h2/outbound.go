@@ -13,16 +13,20 @@ type outItem struct {
 	streamID int32
 
 	// HEADERS and PUSH_PROMISE.
-	nva        []NV
-	nvbuf      []byte
-	request    bool // HEADERS that opens a stream we initiate
-	pri        PrioritySpec
-	hasPri     bool
-	hasDP      bool
-	dp         DataProvider
-	streamData any
-	promisedID int32
-	trailer    *outItem // trailers submitted before this request went out
+	nva      []NV
+	nvbuf    []byte
+	request  bool // HEADERS that opens a stream we initiate
+	canceled bool // request reset by the application before it was sent
+	pri      PrioritySpec
+	hasPri   bool
+	hasDP    bool
+	// dataNoEndStream: SubmitData without FlagEndStream; EOF does not end
+	// the stream.
+	dataNoEndStream bool
+	dp              DataProvider
+	streamData      any
+	promisedID      int32
+	trailer         *outItem // trailers submitted before this request went out
 
 	// RST_STREAM, GOAWAY, WINDOW_UPDATE, PING, SETTINGS, extensions.
 	code         ErrorCode

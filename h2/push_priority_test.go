@@ -230,3 +230,43 @@ func TestSubmitAltsvcAndOriginOnTheWire(t *testing.T) {
 		t.Fatalf("a client's SubmitOrigin returned %v, want ErrInvalidState", err)
 	}
 }
+
+func TestServerPushResponsesRespectTheClientsStreamLimit(t *testing.T) {
+	srv, w, rd := serverWithStreams(t, nil)
+	w.fr.WriteSettings(http2.Setting{ID: http2.SettingEnablePush, Val: 1}, http2.Setting{ID: http2.SettingMaxConcurrentStreams, Val: 1})
+	w.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: getBlock(w), EndHeaders: true, EndStream: true})
+	srv.feed(w.take())
+	rd.frames(srv.flush())
+	var pushed []int32
+	for i := 0; i < 2; i++ {
+		pid, err := srv.s.SubmitPushPromise(FlagNone, 1, hdrs(":method", "GET", ":scheme", "https", ":path", fmt.Sprint("/p", i), ":authority", "a"), nil)
+		if err != nil {
+			t.Fatalf("SubmitPushPromise: %v", err)
+		}
+		// The bodies wait, so the pushed streams stay open.
+		srv.s.SubmitResponse(pid, hdrs(":status", "200"), &DataProvider{Read: func(*Session, int32, []byte, *DataFlags) (int, error) {
+			return 0, ErrDeferred
+		}})
+		pushed = append(pushed, pid)
+	}
+	var hs []int32
+	for _, f := range rd.frames(srv.flush()) {
+		if f.Type == FrameHeaders {
+			hs = append(hs, f.StreamID)
+		}
+	}
+	if !slices.Equal(hs, []int32{pushed[0]}) {
+		t.Fatalf("with the client's MAX_CONCURRENT_STREAMS at 1 the server opened pushed streams %v, want only %d", hs, pushed[0])
+	}
+	// The first pushed stream ends: the second may open.
+	hs = nil
+	srv.s.SubmitRstStream(FlagNone, pushed[0], Cancel)
+	for _, f := range rd.frames(srv.flush()) {
+		if f.Type == FrameHeaders {
+			hs = append(hs, f.StreamID)
+		}
+	}
+	if !slices.Equal(hs, []int32{pushed[1]}) {
+		t.Fatalf("after the first pushed stream closed the server opened %v, want %d", hs, pushed[1])
+	}
+}

@@ -204,8 +204,16 @@ func (s *Session) prepareNext() (bool, error) {
 			if s.goaway&(goawaySent|goawayRecv) != 0 {
 				// Step 3: RFC 9113, Section 6.8: after GOAWAY no new
 				// streams are opened.
-				if err := s.notSend(s.syn.pop(), ErrStartStreamNotAllowed); err != nil {
+				it := s.syn.pop()
+				id, push := it.streamID, !it.request
+				if err := s.notSend(it, ErrStartStreamNotAllowed); err != nil {
 					return false, err
+				}
+				if st := s.streams.get(id); push && st != nil {
+					// The client holds the promised stream reserved.
+					if err := s.queueRst(id, RefusedStream, false); err != nil {
+						return false, err
+					}
 				}
 				continue
 			}
@@ -292,6 +300,9 @@ func (s *Session) prepareItem(it *outItem) (bool, error) {
 		var st *stream
 		if it.request {
 			f.Cat = HCatRequest
+			if it.canceled {
+				return false, s.notSend(it, ErrStreamClosed)
+			}
 		} else {
 			st = s.streams.get(it.streamID)
 			switch {
@@ -474,7 +485,7 @@ func (s *Session) prepareData(st *stream) (bool, error) {
 		return false, nil
 	}
 	eof := df&DataFlagEOF != 0
-	eos := eof && df&DataFlagNoEndStream == 0
+	eos := eof && df&DataFlagNoEndStream == 0 && !st.dataNoEndStream
 	f := &s.sframe
 	*f = Frame{Hd: FrameHeader{Length: uint32(n), Type: FrameData, StreamID: st.id}}
 	if eos {
@@ -586,6 +597,7 @@ func (s *Session) itemSent(it *outItem, last int32) error {
 		if it.hasDP {
 			st.dp = it.dp
 			st.hasData = true
+			st.dataNoEndStream = it.dataNoEndStream
 			st.trailer, it.trailer = it.trailer, nil
 		}
 		if it.flags&FlagEndStream != 0 {

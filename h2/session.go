@@ -266,7 +266,9 @@ func (s *Session) WantWrite() bool {
 	if s.aob.pending() || !s.ctrl.empty() || (!s.server && !s.magicSent) {
 		return true
 	}
-	if !s.syn.empty() && s.canOpenStream() {
+	if !s.syn.empty() && (s.canOpenStream() || s.goaway&(goawaySent|goawayRecv) != 0) {
+		// After GOAWAY, Send reports the waiting stream openers as not
+		// sent.
 		return true
 	}
 	if s.connSendWindow > 0 && s.sched.ready() {

@@ -66,12 +66,15 @@ type stream struct {
 	wu           *outItem // queued WINDOW_UPDATE not sent yet
 
 	// Outgoing body.
-	dp          DataProvider
-	hasData     bool     // dp is attached and not at EOF
-	deferred    bool     // dp returned ErrDeferred
-	trailer     *outItem // trailers submitted while the body is still read
-	sentHeaders bool     // a HEADERS frame went out on this stream
-	rstQueued   bool     // RST_STREAM is queued; nothing else goes out
+	dp      DataProvider
+	hasData bool // dp is attached and not at EOF
+	// dataNoEndStream: the body was attached by SubmitData without
+	// FlagEndStream, so its EOF does not end the stream.
+	dataNoEndStream bool
+	deferred        bool     // dp returned ErrDeferred
+	trailer         *outItem // trailers submitted while the body is still read
+	sentHeaders     bool     // a HEADERS frame went out on this stream
+	rstQueued       bool     // RST_STREAM is queued; nothing else goes out
 
 	// RFC 9218 scheduling of DATA.
 	urgency     uint8

@@ -182,3 +182,20 @@ func TestStreamFramesOfStreamsOpenedAfterGoawayAreIgnored(t *testing.T) {
 		t.Fatalf("frames of a stream opened after GOAWAY drew%s", summary(fs))
 	}
 }
+
+func TestStreamRstStreamBeforeTheRequestIsSentCancelsIt(t *testing.T) {
+	c, _, rd := clientReady(t, nil)
+	var notSent []Error
+	c.cb.OnFrameNotSend = func(s *Session, f *Frame, code Error) error { notSent = append(notSent, code); return nil }
+	c.s.cb = c.cb
+	id, _ := c.s.SubmitRequest(getRequest(), nil, nil)
+	if err := c.s.SubmitRstStream(FlagNone, id, Cancel); err != nil {
+		t.Fatalf("SubmitRstStream on an unsent request returned %v", err)
+	}
+	if fs := rd.frames(c.flush()); len(fs) != 0 {
+		t.Fatalf("a request reset before it was sent put%s on the wire, want nothing (RST_STREAM on an idle stream is a protocol error)", summary(fs))
+	}
+	if len(notSent) != 1 || notSent[0] != ErrStreamClosed {
+		t.Fatalf("OnFrameNotSend reported %v, want one ErrStreamClosed for the canceled request", notSent)
+	}
+}

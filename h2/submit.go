@@ -152,6 +152,15 @@ func (s *Session) submitHeaders(flags FrameFlags, streamID int32, nva []NV, data
 			return 0, nil
 		}
 	}
+	if s.server && s.isLocalStreamID(streamID) {
+		if st := s.streams.get(streamID); st == nil || st.state == stateReservedLocal {
+			// The response that opens a pushed stream counts against the
+			// client's SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113,
+			// Section 5.1.2): it waits with the stream-opening frames.
+			s.syn.push(it)
+			return ret, nil
+		}
+	}
 	s.queueCtrl(it)
 	return ret, nil
 }
@@ -177,18 +186,38 @@ func (s *Session) trailerSlot(streamID int32) **outItem {
 	return nil
 }
 
-// SubmitData attaches a body to streamID, sent after the stream's HEADERS.
-// flags may hold FlagEndStream (the default end of a body at DataFlagEOF is
-// END_STREAM unless DataFlagNoEndStream). Returns nil on success, or one
-// of: ErrInvalidArgument — streamID is not positive or data is nil;
-// ErrStreamClosed — the stream is not open; ErrStreamShutWr — we already
-// ended it; ErrDataExist — it has a body already.
+// SubmitData attaches a body to streamID (also a request submitted with
+// SubmitHeaders and not sent yet), sent after the stream's HEADERS. As
+// with nghttp2_submit_data, the last DATA frame carries END_STREAM only if
+// flags holds FlagEndStream (and Read did not set DataFlagNoEndStream).
+// Returns nil on success, or one of: ErrInvalidArgument — streamID is not
+// positive or data is nil; ErrStreamClosed — the stream is not open;
+// ErrStreamShutWr — we already ended it; ErrDataExist — it has a body
+// already.
 func (s *Session) SubmitData(flags FrameFlags, streamID int32, data *DataProvider) error {
 	if streamID <= 0 || data == nil || data.Read == nil {
 		return ErrInvalidArgument
 	}
 	st := s.streams.get(streamID)
 	if st == nil {
+		// A request submitted with SubmitHeaders and not sent yet.
+		if s.isLocalStreamID(streamID) && streamID > s.lastLocalStreamID {
+			for it := s.syn.head; it != nil; it = it.next {
+				if it.streamID != streamID {
+					continue
+				}
+				switch {
+				case it.flags&FlagEndStream != 0:
+					return ErrStreamShutWr
+				case it.hasDP:
+					return ErrDataExist
+				}
+				it.hasDP = true
+				it.dp = *data
+				it.dataNoEndStream = flags&FlagEndStream == 0
+				return nil
+			}
+		}
 		return ErrStreamClosed
 	}
 	if !st.canSend() {
@@ -200,6 +229,7 @@ func (s *Session) SubmitData(flags FrameFlags, streamID int32, data *DataProvide
 	st.dp = *data
 	st.hasData = true
 	st.deferred = false
+	st.dataNoEndStream = flags&FlagEndStream == 0
 	if st.sentHeaders {
 		s.schedule(st)
 	}
@@ -299,6 +329,17 @@ func (s *Session) SubmitPing(flags FrameFlags, opaqueData *[8]byte) error {
 func (s *Session) SubmitRstStream(flags FrameFlags, streamID int32, code ErrorCode) error {
 	if streamID <= 0 {
 		return ErrInvalidArgument
+	}
+	if s.isLocalStreamID(streamID) && streamID > s.lastLocalStreamID {
+		// A request not sent yet: RST_STREAM on an idle stream would be a
+		// protocol error, so the request is canceled instead, as nghttp2
+		// does (its HEADERS then fails with ErrStreamClosed).
+		for it := s.syn.head; it != nil; it = it.next {
+			if it.streamID == streamID {
+				it.canceled = true
+				return nil
+			}
+		}
 	}
 	return s.queueRst(streamID, code, false)
 }
