@@ -526,3 +526,15 @@ func (b *ixTrailerBody) Read(p []byte) (int, error) {
 }
 
 func (b *ixTrailerBody) Close() error { return nil }
+
+// numConns is how many connections the server has accepted.
+func (srv *ixOurServer) numConns() int {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return len(srv.conns)
+}
+
+// ixClient is an http.Client over tr with the tests' timeout.
+func ixClient(tr http.RoundTripper) *http.Client {
+	return &http.Client{Transport: tr, Timeout: ixTimeout}
+}

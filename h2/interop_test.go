@@ -64,33 +64,14 @@ func TestInteropXNetClient100ConcurrentStreams(t *testing.T) {
 	srv := newIxOurServer(t, nil)
 	tr := ixTransport()
 	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: ixTimeout}
-	var wg sync.WaitGroup
-	errs := make(chan error, 100)
-	for i := range 100 {
-		wg.Go(func() {
-			n := 1000 + i
-			resp, err := client.Get(ixURL(srv, "/big?n="+strconv.Itoa(n)))
-			if err != nil {
-				errs <- err
-				return
-			}
-			got, err := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if err != nil || !bytes.Equal(got, ixPattern(n)) {
-				errs <- fmt.Errorf("stream %d: %d octets, err %v", i, len(got), err)
-			}
-		})
+	client := ixClient(tr)
+	for err := range ixGetConcurrently(client, srv, 100, ixBigPath(1000), ixBigBody(1000)) {
+		if err != nil {
+			t.Error(err)
+		}
 	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	if len(srv.conns) != 1 {
-		t.Fatalf("x/net should multiplex the 100 requests on one connection, used %d", len(srv.conns))
+	if n := srv.numConns(); n != 1 {
+		t.Fatalf("x/net should multiplex the 100 requests on one connection, used %d", n)
 	}
 }
 
@@ -102,29 +83,8 @@ func TestInteropXNetClientGoawayInFlight(t *testing.T) {
 	srv := newIxOurServer(t, nil)
 	tr := ixTransport()
 	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: ixTimeout}
-	results := make(chan error, 5)
-	for range 5 {
-		go func() {
-			resp, err := client.Get(ixURL(srv, "/slow"))
-			if err == nil {
-				var b []byte
-				b, err = io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if err == nil && string(b) != "slow done" {
-					err = fmt.Errorf("body %q", b)
-				}
-			}
-			results <- err
-		}()
-	}
-	deadline := time.Now().Add(ixTimeout)
-	for srv.slowIn.Load() < 5 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-	srv.mu.Lock()
-	c := srv.conns[0]
-	srv.mu.Unlock()
+	client := ixClient(tr)
+	results, c := ixSlowRequests(srv, client, 5)
 	c.do(func(s *Session) {
 		if err := s.SubmitShutdownNotice(); err != nil {
 			t.Fatalf("SubmitShutdownNotice: %v", err)
@@ -201,7 +161,7 @@ func TestInteropXNetClientSmallHeaderTables(t *testing.T) {
 	tr := ixTransport()
 	tr.MaxDecoderHeaderTableSize = 256
 	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: ixTimeout}
+	client := ixClient(tr)
 	for i := range 50 {
 		req, _ := http.NewRequest("GET", ixURL(srv, "/get"), nil)
 		for j := range 5 {
@@ -217,10 +177,8 @@ func TestInteropXNetClientSmallHeaderTables(t *testing.T) {
 			t.Fatalf("request %d: body %q", i, body)
 		}
 	}
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	if len(srv.conns) != 1 {
-		t.Fatalf("an HPACK error would have cost the connection: %d connections used", len(srv.conns))
+	if n := srv.numConns(); n != 1 {
+		t.Fatalf("an HPACK error would have cost the connection: %d connections used", n)
 	}
 }
 
@@ -231,7 +189,7 @@ func TestInteropXNetClientCancel(t *testing.T) {
 	srv := newIxOurServer(t, nil)
 	tr := ixSmallWindowTransport(t)
 	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: ixTimeout}
+	client := ixClient(tr)
 	for i := range 10 {
 		// The 1 MiB response stalls on the 64 KiB window; closing the
 		// body early makes x/net reset the stream.
@@ -254,10 +212,8 @@ func TestInteropXNetClientCancel(t *testing.T) {
 	if string(body) != "hello from ngloop" {
 		t.Fatalf("body %q", body)
 	}
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	if len(srv.conns) != 1 {
-		t.Fatalf("cancelled streams must not cost the connection: %d connections used", len(srv.conns))
+	if n := srv.numConns(); n != 1 {
+		t.Fatalf("cancelled streams must not cost the connection: %d connections used", n)
 	}
 }
 
@@ -270,48 +226,23 @@ func TestInteropXNetClientGoawayRetry(t *testing.T) {
 	srv := newIxOurServer(t, nil)
 	tr := ixTransport()
 	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: ixTimeout}
-	results := make(chan error, 5)
-	for range 5 {
-		go func() {
-			resp, err := client.Get(ixURL(srv, "/slow"))
-			if err == nil {
-				var b []byte
-				b, err = io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if err == nil && string(b) != "slow done" {
-					err = fmt.Errorf("body %q", b)
-				}
-			}
-			results <- err
-		}()
-	}
-	deadline := time.Now().Add(ixTimeout)
-	for srv.slowIn.Load() < 5 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-	srv.mu.Lock()
-	c := srv.conns[0]
-	srv.mu.Unlock()
+	client := ixClient(tr)
+	results, c := ixSlowRequests(srv, client, 5)
 	c.do(func(s *Session) {
 		if err := s.SubmitGoaway(FlagNone, 3, NoError, []byte("go elsewhere")); err != nil {
 			t.Fatalf("SubmitGoaway: %v", err)
 		}
 	})
 	// The retried requests arrive on a second connection.
-	for srv.slowIn.Load() < 8 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
+	ixWaitFor(func() bool { return srv.slowIn.Load() >= 8 }, time.Now().Add(ixTimeout))
 	close(srv.release)
 	for range 5 {
 		if err := <-results; err != nil {
 			t.Fatalf("a request failed around GOAWAY: %v", err)
 		}
 	}
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	if len(srv.conns) != 2 {
-		t.Fatalf("streams 5, 7 and 9 should be retried on one new connection; %d connections used", len(srv.conns))
+	if n := srv.numConns(); n != 2 {
+		t.Fatalf("streams 5, 7 and 9 should be retried on one new connection; %d connections used", n)
 	}
 }
 
@@ -326,27 +257,11 @@ func TestInteropXNetClientMaxConcurrentStreams(t *testing.T) {
 	srv := newIxOurServer(t, &Options{MaxConcurrentStreams: 2})
 	tr := ixTransport()
 	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: ixTimeout}
-	var wg sync.WaitGroup
-	errs := make(chan error, 20)
-	for i := range 20 {
-		wg.Go(func() {
-			resp, err := client.Get(ixURL(srv, "/big?n="+strconv.Itoa(100000+i)))
-			if err != nil {
-				errs <- err
-				return
-			}
-			got, err := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if err != nil || !bytes.Equal(got, ixPattern(100000+i)) {
-				errs <- fmt.Errorf("request %d: %d octets, %v", i, len(got), err)
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
+	client := ixClient(tr)
+	for err := range ixGetConcurrently(client, srv, 20, ixBigPath(100000), ixBigBody(100000)) {
+		if err != nil {
+			t.Error(err)
+		}
 	}
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
@@ -364,4 +279,59 @@ func TestInteropXNetClientMaxConcurrentStreams(t *testing.T) {
 			t.Errorf("connection %d carried %d concurrent streams, limit 2", i, n)
 		}
 	}
+}
+
+// ixGetConcurrently issues n GETs at once, request i to path(i), and
+// reports on the returned channel (closed after the last) an error for
+// each failed request or body other than want(i).
+func ixGetConcurrently(client *http.Client, srv *ixOurServer, n int, path func(int) string, want func(int) []byte) chan error {
+	results := make(chan error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			resp, err := client.Get(ixURL(srv, path(i)))
+			if err != nil {
+				results <- fmt.Errorf("request %d: %w", i, err)
+				return
+			}
+			got, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil || !bytes.Equal(got, want(i)) {
+				results <- fmt.Errorf("request %d: %d octets, want %d intact (%v)", i, len(got), len(want(i)), err)
+				return
+			}
+			results <- nil
+		})
+	}
+	go func() {
+		wg.Wait()
+		close(results)
+	}()
+	return results
+}
+
+func ixBigPath(base int) func(int) string {
+	return func(i int) string { return "/big?n=" + strconv.Itoa(base+i) }
+}
+
+func ixBigBody(base int) func(int) []byte {
+	return func(i int) []byte { return ixPattern(base + i) }
+}
+
+// ixWaitFor polls cond until it holds or the deadline passes.
+func ixWaitFor(cond func() bool, deadline time.Time) {
+	for !cond() && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// ixSlowRequests starts n GET /slow from client and waits until our
+// server holds all of them; it returns their results and the server's
+// first connection.
+func ixSlowRequests(srv *ixOurServer, client *http.Client, n int) (chan error, *ixConn) {
+	results := ixGetConcurrently(client, srv, n, func(int) string { return "/slow" }, func(int) []byte { return []byte("slow done") })
+	ixWaitFor(func() bool { return srv.slowIn.Load() >= int32(n) }, time.Now().Add(ixTimeout))
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return results, srv.conns[0]
 }

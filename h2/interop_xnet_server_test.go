@@ -218,7 +218,7 @@ func TestInteropPing(t *testing.T) {
 		tr.ReadIdleTimeout = 20 * time.Millisecond
 		tr.PingTimeout = 2 * time.Second
 		defer tr.CloseIdleConnections()
-		client := &http.Client{Transport: tr, Timeout: ixTimeout}
+		client := ixClient(tr)
 		for i := range 3 {
 			resp, err := client.Get(ixURL(srv, "/get"))
 			if err != nil {
