@@ -177,10 +177,13 @@ type connFlow struct {
 // from WritePkt.
 //
 // Returns the connection, or one of: ErrInvalidArgument — cfg or cfg.TLS
-// is nil, or the TLS config lacks a ServerName and InsecureSkipVerify;
+// is nil, or cfg.Params has a value RFC 9000, Section 18.2 forbids;
 // ErrCrypto — crypto/tls refused to start.
 func NewClientConn(cfg *Config, path *Path, ts Tstamp) (*Conn, error) {
 	if cfg == nil || cfg.TLS == nil {
+		return nil, ErrInvalidArgument
+	}
+	if !cfg.Params.withDefaults().valid() {
 		return nil, ErrInvalidArgument
 	}
 	c := newConn(cfg, false, ts)
@@ -220,8 +223,8 @@ func NewClientConn(cfg *Config, path *Path, ts Tstamp) (*Conn, error) {
 // packet (an Initial) and does not process it: pass the same datagram to
 // ReadPkt next, as with ngtcp2_accept followed by ngtcp2_conn_read_pkt.
 //
-// Returns the connection, or one of: ErrInvalidArgument — cfg, cfg.TLS
-// or a certificate is missing; ErrDropConn — initial is not a client
+// Returns the connection, or one of: ErrInvalidArgument — cfg or cfg.TLS
+// is nil, or cfg.Params has a value RFC 9000, Section 18.2 forbids; ErrDropConn — initial is not a client
 // Initial packet of a supported version with a Destination Connection ID
 // of at least 8 bytes (RFC 9000, Section 7.2); ErrCrypto — crypto/tls
 // refused to start.
@@ -233,6 +236,9 @@ func NewServerConn(cfg *Config, path *Path, initial []byte, ts Tstamp) (*Conn, e
 	if err != nil || hdr.Type != wire.PacketInitial || !wire.IsSupportedVersion(hdr.Version) ||
 		len(hdr.DstConnID) < 8 || len(initial) < MaxUDPPayloadSize {
 		return nil, ErrDropConn
+	}
+	if !cfg.Params.withDefaults().valid() {
+		return nil, ErrInvalidArgument
 	}
 	c := newConn(cfg, true, ts)
 	if path != nil {
