@@ -3,7 +3,6 @@ package quic
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"io"
 
 	"github.com/ngloop/ngloop/quic/internal/protect"
@@ -408,7 +407,6 @@ func (c *Conn) closeTLS() {
 	}
 }
 
-var errInternal = errors.New("quic: internal error")
 
 // Del releases the connection's resources at once (ngtcp2_conn_del): the
 // TLS stack's goroutine and every buffer. The Conn must not be used
