@@ -407,7 +407,6 @@ func (c *Conn) closeTLS() {
 	}
 }
 
-
 // Del releases the connection's resources at once (ngtcp2_conn_del): the
 // TLS stack's goroutine and every buffer. The Conn must not be used
 // afterwards. A connection that ends by closing, draining or idle

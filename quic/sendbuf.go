@@ -54,7 +54,6 @@ func (s *sendBuf) read(off uint64, dst []byte) {
 	}
 }
 
-
 // ack records [start, end) as acknowledged and reports whether base moved.
 func (s *sendBuf) ack(start, end uint64) bool {
 	if end <= s.base {
@@ -106,7 +105,6 @@ func (s *sendBuf) allAcked() bool {
 
 // hasLost reports whether something waits for retransmission.
 func (s *sendBuf) hasLost() bool { return !s.lost.empty() || s.finLost }
-
 
 // reset forgets everything (after RESET_STREAM or key discard).
 func (s *sendBuf) reset() {
