@@ -66,7 +66,7 @@ type Conn struct {
 	scid       []byte // ours
 	dcid       []byte // the peer's, current
 	odcid      []byte // the client's first Destination Connection ID
-	rscid      []byte // Retry's Source Connection ID (client after Retry)
+	rscid      []byte // the Retry's Source Connection ID, when a Retry happened
 	peerSCID   []byte // the peer's Source Connection ID from its first packet
 	token      []byte // client: token for Initial packets
 	resetToken [16]byte
@@ -146,7 +146,6 @@ type Conn struct {
 
 	ackRanges [64]wire.AckRange // scratch for parsing ACK frames
 	frame     wire.Frame
-	scratch   [64]byte
 }
 
 // streamLimits counts streams of one kind and direction.
