@@ -255,7 +255,9 @@ func NewServerConn(cfg *Config, path *Path, initial []byte, ts Tstamp) (*Conn, e
 	}
 	c.dcid = append([]byte(nil), hdr.SrcConnID...)
 	c.peerSCID = append([]byte(nil), hdr.SrcConnID...)
-	if _, err := io.ReadFull(c.settings.Rand, c.resetToken[:]); err != nil {
+	if t := c.settings.StatelessResetToken; t != nil {
+		c.resetToken = *t
+	} else if _, err := io.ReadFull(c.settings.Rand, c.resetToken[:]); err != nil {
 		return nil, ErrNoMem
 	}
 	c.installInitialKeys(hdr.DstConnID)
