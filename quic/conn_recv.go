@@ -26,6 +26,9 @@ import (
 // connection is over;
 // ErrInvalidState — the connection is closed.
 func (c *Conn) ReadPkt(path *Path, pi *PktInfo, pkt []byte, ts Tstamp) error {
+	if c.inCall {
+		return ErrInvalidState
+	}
 	switch c.state {
 	case stateClosing:
 		c.closeRecvCount++

@@ -69,6 +69,9 @@ func (c *Conn) idleDeadline() Tstamp {
 // the closing or draining period ends it returns nil and IsClosed
 // reports true.
 func (c *Conn) HandleExpiry(ts Tstamp) error {
+	if c.inCall {
+		return ErrInvalidState
+	}
 	switch c.state {
 	case stateClosing, stateDraining:
 		if ts >= c.closeDeadline {
