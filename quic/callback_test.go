@@ -99,3 +99,19 @@ func TestConnWritesFromCallbacksAreRefused(t *testing.T) {
 		t.Fatalf("from a callback: WritePkt %v, ReadPkt %v, HandleExpiry %v; want ErrInvalidState", werr, rerr, herr)
 	}
 }
+
+func TestConnDelFromCallback(t *testing.T) {
+	p := newTestPair(t, pairOpts{serverCB: Callbacks{
+		StreamOpen: func(c *Conn, id int64) error { c.Del(); return nil },
+	}})
+	p.handshake()
+	id, _ := p.client.OpenBidiStream(nil)
+	err := p.inject(p.client, spaceApp, append(wire.AppendStreamFrame(nil, id, 0, []byte("x"), false, true),
+		wire.AppendStreamFrame(nil, id+4, 0, []byte("y"), false, true)...))
+	if err != nil {
+		t.Fatalf("ReadPkt with Del in a callback: %v", err)
+	}
+	if !p.server.IsClosed() {
+		t.Fatal("Del from a callback did not take effect after the call")
+	}
+}

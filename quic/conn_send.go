@@ -90,7 +90,7 @@ func (c *Conn) write(path *Path, pi *PktInfo, dest []byte, flags WriteStreamFlag
 		*pi = PktInfo{}
 	}
 	c.inCall = true
-	defer func() { c.inCall = false }()
+	defer c.endCall()
 	var s *stream
 	if streamID >= 0 {
 		s = c.streams[streamID]

@@ -82,7 +82,7 @@ func (c *Conn) HandleExpiry(ts Tstamp) error {
 		return nil
 	}
 	c.inCall = true
-	defer func() { c.inCall = false }()
+	defer c.endCall()
 	if ts >= c.idleDeadline() {
 		c.closeSilently(&CCErr{Type: CCErrTypeIdleClose})
 		return ErrIdleClose
