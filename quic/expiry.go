@@ -16,7 +16,8 @@ func (c *Conn) Expiry() Tstamp {
 	}
 	t := TstampMax
 	if c.localErr != nil {
-		return t
+		// Only the idle timer: the next WritePkt sends CONNECTION_CLOSE.
+		return c.idleDeadline()
 	}
 	if lt, _ := c.lossTimer(); lt != 0 {
 		t = lt
