@@ -211,3 +211,28 @@ func TestConnExpiryMovesForward(t *testing.T) {
 	}
 	t.Fatalf("transfer did not finish: server has %d bytes", len(p.srvRecv[id]))
 }
+
+func TestConnRTTSample(t *testing.T) {
+	p := establishedPair(t)
+	id, _ := p.client.OpenBidiStream(nil)
+	sent := p.ts
+	for i := 0; i < 2; i++ { // two packets: the server acknowledges at once
+		n, _, _ := p.client.WriteStream(nil, nil, p.buf, 0, id, []byte("rtt"), p.ts)
+		p.ts = sent + Tstamp(5*Milliseconds)
+		p.deliver(true, p.buf[:n])
+		p.ts = sent
+	}
+	p.ts = sent + Tstamp(5*Milliseconds)
+	n, _ := p.server.WritePkt(nil, nil, p.buf, p.ts)
+	if n == 0 {
+		t.Fatal("no immediate ACK")
+	}
+	p.ts = sent + Tstamp(10*Milliseconds)
+	p.deliver(false, p.buf[:n])
+	if got := p.client.Info().LatestRTT; got != 10*Milliseconds {
+		t.Fatalf("latest RTT %v, want 10ms (sent at t, acknowledged at t+10ms)", got)
+	}
+	if s := p.client.Info().SmoothedRTT; s > 100*Milliseconds {
+		t.Errorf("smoothed RTT %v far above the samples", s)
+	}
+}
