@@ -3,6 +3,7 @@ package h2conn
 import (
 	"errors"
 	"sync/atomic"
+	"time"
 
 	"github.com/ngloop/ngloop/h2"
 	"github.com/ngloop/ngloop/loop"
@@ -79,6 +80,7 @@ type ServerConn struct {
 	provider h2.DataProvider
 	timer    loop.Timer
 	lastRead int64
+	openedAt int64
 	depth    int  // nesting of session calls; Send waits until 0
 	blocked  bool // Callbacks.Send hit loop.ErrWouldBlock
 	pending  bool // something was submitted outside a session call
@@ -138,7 +140,8 @@ func (srv *Server) OnOpen(c *loop.Conn) {
 	sc.provider.Read = readBody
 	c.SetContext(sc)
 	c.InitTimer(&sc.timer)
-	sc.lastRead = loop.Now()
+	sc.openedAt = loop.Now()
+	sc.lastRead = sc.openedAt
 	sc.timer.Reset(srv.opt.PrefaceTimeout)
 }
 
@@ -278,12 +281,14 @@ func (srv *Server) OnTimer(c *loop.Conn, _ *loop.Timer) {
 	sc := c.Context().(*ServerConn)
 	now := loop.Now()
 	if sc.s == nil {
-		if now-sc.lastRead >= int64(srv.opt.PrefaceTimeout) || sc.lastRead == 0 {
+		// The preface deadline counts from the accept, so a peer
+		// trickling its first bytes cannot hold the connection open.
+		if now-sc.openedAt >= int64(srv.opt.PrefaceTimeout) {
 			srv.stats.IdleClose.Add(1)
 			_ = c.Close()
 			return
 		}
-		sc.timer.ResetAt(sc.lastRead + int64(srv.opt.PrefaceTimeout))
+		sc.timer.ResetAt(sc.openedAt + int64(srv.opt.PrefaceTimeout))
 		return
 	}
 	s := sc.s
@@ -301,20 +306,33 @@ func (srv *Server) OnTimer(c *loop.Conn, _ *loop.Timer) {
 	sc.armTimer()
 }
 
-// armTimer sets the timer for the earliest of the deadlines.
+// armTimer sets the timer for the earliest of the deadlines. A deadline
+// already passed (an idle connection with streams still open) is pushed
+// into the future: re-arming a timer in the past from its own callback
+// would fire it again in the same timer run.
 func (sc *ServerConn) armTimer() {
+	if sc.c.Closed() {
+		return
+	}
+	now := loop.Now()
 	next := int64(0)
-	pick := func(t int64) {
-		if t > 0 && (next == 0 || t < next) {
+	pick := func(t, retry int64) {
+		if t <= 0 {
+			return
+		}
+		if t <= now {
+			t = now + retry
+		}
+		if next == 0 || t < next {
 			next = t
 		}
 	}
-	if idle := sc.srv.opt.IdleTimeout; idle > 0 {
-		pick(sc.lastRead + int64(idle))
+	if idle := int64(sc.srv.opt.IdleTimeout); idle > 0 {
+		pick(sc.lastRead+idle, idle)
 	}
-	pick(int64(sc.s.Expiry()))
+	pick(int64(sc.s.Expiry()), int64(time.Millisecond))
 	if sc.shutdown == shutNotice {
-		pick(sc.shutAt)
+		pick(sc.shutAt, int64(time.Millisecond))
 	}
 	if next != 0 && (!sc.timer.Armed() || next < sc.timer.Deadline()) {
 		sc.timer.ResetAt(next)
