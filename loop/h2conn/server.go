@@ -77,15 +77,16 @@ type ServerConn struct {
 	c   *loop.Conn
 	s   *h2.Session
 
-	provider h2.DataProvider
-	timer    loop.Timer
-	lastRead int64
-	openedAt int64
-	depth    int  // nesting of session calls; Send waits until 0
-	blocked  bool // Callbacks.Send hit loop.ErrWouldBlock
-	pending  bool // something was submitted outside a session call
-	shutdown shutdownStage
-	shutAt   int64
+	provider  h2.DataProvider
+	timer     loop.Timer
+	lastRead  int64
+	openedAt  int64
+	depth     int  // nesting of session calls; Send waits until 0
+	blocked   bool // Callbacks.Send hit loop.ErrWouldBlock
+	finishing bool // the session is over: FIN sent, input dropped
+	pending   bool // something was submitted outside a session call
+	shutdown  shutdownStage
+	shutAt    int64
 
 	upgraded    *Stream // stream 1 of an upgrade, until the client's SETTINGS
 	upgradeBody []byte
@@ -161,6 +162,9 @@ func (sc *ServerConn) startSession() error {
 // OnData implements loop.Handler.
 func (srv *Server) OnData(c *loop.Conn, in []byte) int {
 	sc := c.Context().(*ServerConn)
+	if sc.finishing {
+		return len(in)
+	}
 	if sc.blocked {
 		// Output is backed up: stop reading (the loop pauses the socket
 		// until OnWritable), so a peer that does not read cannot make
@@ -236,8 +240,26 @@ func (sc *ServerConn) send() {
 		}
 	}
 	if !s.WantRead() && !s.WantWrite() {
-		_ = sc.c.Close()
+		sc.finish()
 	}
+}
+
+// closeDrain is how long a finished connection keeps reading (and
+// dropping) input after its FIN before it closes.
+const closeDrain = 500 * time.Millisecond
+
+// finish ends a connection whose session is over. Closing at once with
+// unread input makes the kernel send a TCP RST, which can destroy the
+// GOAWAY in the peer's receive buffer before the peer reads it; so the
+// write side is shut after the flush (FIN follows the GOAWAY) and input
+// is read and dropped until the peer closes or closeDrain passes.
+func (sc *ServerConn) finish() {
+	if sc.finishing {
+		return
+	}
+	sc.finishing = true
+	_ = sc.c.CloseWrite()
+	sc.timer.Reset(closeDrain)
 }
 
 // wantSend notes that a Stream method queued something.
@@ -279,6 +301,10 @@ func (srv *Server) OnWritable(c *loop.Conn) {
 // deadlines share one timer.
 func (srv *Server) OnTimer(c *loop.Conn, _ *loop.Timer) {
 	sc := c.Context().(*ServerConn)
+	if sc.finishing {
+		_ = c.Close()
+		return
+	}
 	now := loop.Now()
 	if sc.s == nil {
 		// The preface deadline counts from the accept, so a peer
@@ -311,7 +337,7 @@ func (srv *Server) OnTimer(c *loop.Conn, _ *loop.Timer) {
 // into the future: re-arming a timer in the past from its own callback
 // would fire it again in the same timer run.
 func (sc *ServerConn) armTimer() {
-	if sc.c.Closed() {
+	if sc.c.Closed() || sc.finishing {
 		return
 	}
 	now := loop.Now()
