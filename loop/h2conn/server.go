@@ -94,6 +94,7 @@ type ServerConn struct {
 	nva      []h2.NV
 	num      []byte
 	free     []*Stream
+	cur      *Stream   // the stream of the request header block being received
 	active   []*Stream // streams handed out, in no order (Stream.idx)
 	writable []streamRef
 }

@@ -16,6 +16,15 @@ func streamOf(s *h2.Session, id int32) *Stream {
 	return st
 }
 
+// blockStream returns the stream of the header block being received:
+// the one OnBeginHeaders opened, without a table lookup per field.
+func blockStream(s *h2.Session, id int32) *Stream {
+	if st := connOf(s).cur; st != nil && st.id == id && st.flags&sfClosed == 0 {
+		return st
+	}
+	return streamOf(s, id)
+}
+
 // serverSend copies a frame into the connection's output ring. At the
 // high-water mark it takes what fits and then reports h2.ErrWouldBlock;
 // the loop calls OnWritable when the socket drained and Send resumes.
@@ -41,11 +50,12 @@ func serverBeginHeaders(s *h2.Session, f *h2.Frame) error {
 	}
 	sc := connOf(s)
 	st := sc.newStream(f.StreamID())
+	sc.cur = st
 	return s.SetStreamUserData(st.id, st)
 }
 
 func serverHeader(s *h2.Session, f *h2.Frame, name, value []byte, _ h2.NVFlag) error {
-	if st := streamOf(s, f.StreamID()); st != nil {
+	if st := blockStream(s, f.StreamID()); st != nil {
 		st.addField(name, value, f.Cat != h2.HCatRequest)
 	}
 	return nil
@@ -54,7 +64,7 @@ func serverHeader(s *h2.Session, f *h2.Frame, name, value []byte, _ h2.NVFlag) e
 func serverFrameRecv(s *h2.Session, f *h2.Frame) error {
 	switch f.Type() {
 	case h2.FrameHeaders:
-		st := streamOf(s, f.StreamID())
+		st := blockStream(s, f.StreamID())
 		if st == nil || st.flags&sfClosed != 0 {
 			return nil
 		}
