@@ -25,17 +25,22 @@ func blockStream(s *h2.Session, id int32) *Stream {
 	return streamOf(s, id)
 }
 
-// serverSend copies a frame into the connection's output ring. At the
-// high-water mark it takes what fits and then reports h2.ErrWouldBlock;
-// the loop calls OnWritable when the socket drained and Send resumes.
+// serverSend copies a frame into the connection's output ring.
 func serverSend(s *h2.Session, b []byte) (int, error) {
 	sc := connOf(s)
-	n, err := sc.c.Write(b)
+	return writeFrame(sc.c, &sc.blocked, b)
+}
+
+// writeFrame is the Send callback of both sides. At the high-water mark
+// the loop takes what fits and then the session gets h2.ErrWouldBlock;
+// blocked is set, and the loop's OnWritable clears it and resumes Send.
+func writeFrame(c *loop.Conn, blocked *bool, b []byte) (int, error) {
+	n, err := c.Write(b)
 	switch err {
 	case nil:
 		return n, nil
 	case loop.ErrWouldBlock:
-		sc.blocked = true
+		*blocked = true
 		if n > 0 {
 			return n, nil
 		}
