@@ -122,11 +122,14 @@ type nhStream struct {
 	header    []h2.NV
 	trailerFn func() []h2.NV
 	ack       chan error
+	// gone is closed by OnClose: work posted with Execute after the
+	// connection closed never runs, so a worker waits on ack or gone.
+	gone chan struct{}
 }
 
 // OnRequest builds the http.Request and queues it for a worker.
 func (a *NetHTTP) OnRequest(st *Stream) {
-	ns := &nhStream{a: a, st: st, gen: st.gen, sc: st.Conn(), ack: make(chan error, 1)}
+	ns := &nhStream{a: a, st: st, gen: st.gen, sc: st.Conn(), ack: make(chan error, 1), gone: make(chan struct{})}
 	ns.cond.L = &ns.mu
 	req, err := buildRequest(st, ns)
 	if err != nil {
@@ -213,6 +216,7 @@ func (a *NetHTTP) OnClose(st *Stream, code h2.ErrorCode) {
 	}
 	ns.cond.Signal()
 	ns.mu.Unlock()
+	close(ns.gone)
 	if ns.waiting {
 		ns.waiting = false
 		ns.ack <- errStreamGone
@@ -380,7 +384,15 @@ func (w *responseWriter) post(final bool) error {
 		w.failed = err
 		return err
 	}
-	if err := <-ns.ack; err != nil {
+	var err error
+	select {
+	case err = <-ns.ack:
+	case <-ns.gone:
+		// The loop may still have taken the chunk; either way the
+		// stream is over.
+		err = errStreamGone
+	}
+	if err != nil {
 		w.failed = err
 		return err
 	}

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/net/http2"
+
 	"github.com/ngloop/ngloop/loop"
 )
 
@@ -153,5 +155,40 @@ func TestNetHTTPBoundedPool(t *testing.T) {
 		if c != 204 {
 			t.Fatalf("blocked request ended with %d, want 204", c)
 		}
+	}
+}
+
+// TestNetHTTPClientGoesAway: a client that resets a stream or drops the
+// connection while the handler writes must free the worker (a pool of
+// one keeps serving).
+func TestNetHTTPClientGoesAway(t *testing.T) {
+	a := NewNetHTTP(netHTTPMux(nil), &NetHTTPOptions{Workers: 1})
+	t.Cleanup(a.Close)
+	ts := startServer(t, a, nil, loop.Options{})
+	for _, drop := range []string{"reset", "close"} {
+		if drop == "reset" {
+			cl := h2cClient()
+			resp, err := cl.Get("http://" + ts.addr + "/stream")
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.ReadFull(resp.Body, make([]byte, 1000))
+			resp.Body.Close() // RST_STREAM CANCEL while the handler writes
+			cl.CloseIdleConnections()
+		} else {
+			r := dialRaw(t, ts.addr)
+			r.get(1, "/stream", true)
+			for f := r.next(); f != nil; f = r.next() {
+				if _, ok := f.(*http2.DataFrame); ok {
+					break
+				}
+			}
+			r.nc.Close() // the connection goes away while the handler writes
+		}
+		resp, err := h2cClient().Get("http://" + ts.addr + "/hello")
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("after a %s, the one worker did not serve again: %v %v", drop, resp, err)
+		}
+		resp.Body.Close()
 	}
 }
