@@ -18,6 +18,7 @@ type driver struct {
 	inflight int
 	failed   int
 	done     chan struct{}
+	h        ResponseHandler
 }
 
 func (d *driver) OnResponse(cs *ClientStream) {
@@ -32,7 +33,7 @@ func (d *driver) OnClose(cs *ClientStream, code h2.ErrorCode) {
 		d.failed++
 	}
 	if d.left > 0 {
-		d.submit()
+		d.submitTo(d.self())
 		return
 	}
 	if d.inflight == 0 {
@@ -40,10 +41,20 @@ func (d *driver) OnClose(cs *ClientStream, code h2.ErrorCode) {
 	}
 }
 
-func (d *driver) submit() {
+// self is the ResponseHandler requests are submitted with: d, or the
+// value embedding it.
+func (d *driver) self() ResponseHandler {
+	if d.h != nil {
+		return d.h
+	}
+	return d
+}
+
+func (d *driver) submitTo(h ResponseHandler) {
+	d.h = h
 	d.left--
 	d.inflight++
-	if _, err := d.cc.Request(&d.req, d, nil); err != nil {
+	if _, err := d.cc.Request(&d.req, h, nil); err != nil {
 		d.inflight--
 		d.failed++
 	}
@@ -54,7 +65,7 @@ func (d *driver) run(n, conc int) {
 	d.cc.Execute(func(*ClientConn) {
 		d.left = n
 		for i := 0; i < conc && d.left > 0; i++ {
-			d.submit()
+			d.submitTo(d)
 		}
 	})
 	select {

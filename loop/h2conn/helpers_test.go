@@ -202,3 +202,9 @@ func waitConns(t testing.TB, e *loop.Engine, n int) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func stopQuietly(e *loop.Engine) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = e.Stop(ctx)
+}
