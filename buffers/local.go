@@ -18,12 +18,15 @@ type LocalPool struct {
 	rings [NumClasses][]*Ring
 }
 
-func (p *LocalPool) keep(class, have int) bool {
-	limit := p.Retain
-	if limit == 0 {
-		limit = DefaultLocalRetain
+func (p *LocalPool) keep(class, have int) bool { return keepOne(p.Retain, class, have) }
+
+// keepOne reports whether a pool holding have buffers of class, with
+// retain bytes allowed per class, keeps one more.
+func keepOne(retain, class, have int) bool {
+	if retain == 0 {
+		retain = DefaultLocalRetain
 	}
-	return have == 0 || (have+1)*ClassSize(class) <= limit
+	return have == 0 || (have+1)*ClassSize(class) <= retain
 }
 
 // Get returns a slice of length size whose capacity is size's class size.

@@ -15,13 +15,7 @@ type SharedPool struct {
 	}
 }
 
-func (p *SharedPool) keep(class, have int) bool {
-	limit := p.Retain
-	if limit == 0 {
-		limit = DefaultLocalRetain
-	}
-	return have == 0 || (have+1)*ClassSize(class) <= limit
-}
+func (p *SharedPool) keep(class, have int) bool { return keepOne(p.Retain, class, have) }
 
 // Get is LocalPool.Get, safe for concurrent use.
 func (p *SharedPool) Get(size int) []byte {

@@ -20,6 +20,9 @@ type Callbacks struct {
 	// buffers, then f.PadLen-1 zero octets of padding if f.PadLen > 0.
 	// It either writes the whole frame and returns nil, or writes nothing
 	// and returns ErrWouldBlock, and is called again with the same frame.
+	// ErrTemporalCallbackFailure (nothing written) resets just this
+	// stream with INTERNAL_ERROR. Unlike nghttp2's send_data_callback,
+	// frameHeader already holds the Pad Length octet.
 	SendData func(s *Session, f *Frame, frameHeader []byte, length int) error
 
 	// OnBeginFrame is called when a frame header has been received.
@@ -45,8 +48,9 @@ type Callbacks struct {
 	// library error it was.
 	OnInvalidFrameRecv func(s *Session, f *Frame, code Error) error
 
-	// OnDataChunkRecv is called with DATA payload as it arrives, padding
-	// removed; one frame may come in several chunks.
+	// OnDataChunkRecv is called with the payload of each DATA frame,
+	// padding removed. Returning ErrPause makes MemRecv return right after
+	// this frame, with the count of octets consumed so far (backpressure).
 	OnDataChunkRecv func(s *Session, flags FrameFlags, streamID int32, data []byte) error
 
 	// OnExtensionFrame is called with an extension frame whose type is
@@ -58,16 +62,17 @@ type Callbacks struct {
 	// PUSH_PROMISE and DATA frames. Without it no padding is added.
 	SelectPadding func(s *Session, f *Frame, maxPayload int) (int, error)
 
-	// BeforeFrameSend is called just before a frame is written. Returning
-	// ErrCancel cancels it (OnFrameNotSend is then called with ErrCancel).
+	// BeforeFrameSend is called just before a non-DATA frame is written.
+	// Returning ErrCancel cancels it (OnFrameNotSend is then called with
+	// ErrCancel).
 	BeforeFrameSend func(s *Session, f *Frame) error
 
 	// OnFrameSend is called after a frame has been handed to Send
 	// completely.
 	OnFrameSend func(s *Session, f *Frame) error
 
-	// OnFrameNotSend is called when a queued frame cannot be sent; code
-	// says why (for example ErrStreamClosed, ErrStartStreamNotAllowed,
+	// OnFrameNotSend is called when a queued non-DATA frame cannot be
+	// sent; code says why (for example ErrStreamClosed, ErrStartStreamNotAllowed,
 	// ErrCancel).
 	OnFrameNotSend func(s *Session, f *Frame, code Error) error
 

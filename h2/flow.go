@@ -39,18 +39,30 @@ func (s *Session) sendWindowUpdate(streamID int32, incr int64) error {
 	if incr <= 0 {
 		return nil
 	}
-	// Not subject to the application's queue limit: at most one per
-	// half window of DATA received.
-	it := s.takeItem(FrameWindowUpdate)
-	it.streamID = streamID
-	it.incr = int32(incr)
+	// At most one WINDOW_UPDATE per stream (and one for the connection)
+	// waits in the queue: later credit is added to it. So a peer that
+	// sends DATA but does not read cannot grow the queue, and the item is
+	// not subject to the application's queue limit.
+	var slot **outItem
 	if streamID == 0 {
 		s.connRecvWindow += incr
 		s.connRecvConsumed -= incr
+		slot = &s.connWU
 	} else if st := s.streams.get(streamID); st != nil {
 		st.recvWindow += incr
 		st.recvConsumed -= incr
+		slot = &st.wu
+	} else {
+		return nil
 	}
+	if it := *slot; it != nil {
+		it.incr += int32(incr)
+		return nil
+	}
+	it := s.takeItem(FrameWindowUpdate)
+	it.streamID = streamID
+	it.incr = int32(incr)
+	*slot = it
 	s.queueCtrl(it)
 	return nil
 }
@@ -253,3 +265,35 @@ func (s *Session) onWindowUpdate(f *Frame, _ []byte) error {
 	s.schedule(st)
 	return s.callFrameRecv(f)
 }
+
+// GetRemoteWindowSize returns how much DATA the connection window lets
+// us send now (nghttp2_session_get_remote_window_size).
+func (s *Session) GetRemoteWindowSize() int32 { return int32(max(s.connSendWindow, 0)) }
+
+// GetStreamRemoteWindowSize returns how much DATA the stream's window
+// lets us send now, or -1 if the stream does not exist.
+func (s *Session) GetStreamRemoteWindowSize(streamID int32) int32 {
+	st := s.streams.get(streamID)
+	if st == nil {
+		return -1
+	}
+	return int32(max(st.sendWindow, 0))
+}
+
+// GetLocalWindowSize returns how much DATA the peer may still send on the
+// connection before we give credit back.
+func (s *Session) GetLocalWindowSize() int32 { return int32(s.connRecvWindow) }
+
+// GetStreamLocalWindowSize returns how much DATA the peer may still send
+// on the stream, or -1 if the stream does not exist.
+func (s *Session) GetStreamLocalWindowSize(streamID int32) int32 {
+	st := s.streams.get(streamID)
+	if st == nil {
+		return -1
+	}
+	return int32(st.recvWindow)
+}
+
+// GetOutboundQueueSize returns the number of frames waiting to be sent
+// (DATA excluded).
+func (s *Session) GetOutboundQueueSize() int { return s.numItems }

@@ -178,3 +178,52 @@ func writeData(w *rawWriter, id uint32, n int) {
 		n -= k
 	}
 }
+
+func TestFlowWindowUpdatesCoalesceWhileUnsent(t *testing.T) {
+	// A peer that sends DATA and never reads: one WINDOW_UPDATE per
+	// stream and one for the connection wait, carrying all the credit.
+	srv, w, rd := serverWithStreams(t, &Options{InitialWindowSize: 1 << 20}, 1)
+	rd.frames(srv.flush())
+	for i := 0; i < 20; i++ {
+		writeData(w, 1, 40000)
+		if err := srv.feed(w.take()); err != nil {
+			t.Fatalf("DATA within the windows drew %v", err)
+		}
+	}
+	if srv.s.numItems > 2 {
+		t.Fatalf("%d frames wait in the queue after 20 rounds of DATA, want at most 2 WINDOW_UPDATEs", srv.s.numItems)
+	}
+	wu := windowUpdates(rd.frames(srv.flush()))
+	if wu[0] == 0 || wu[1] == 0 || wu[0] > 800000 || wu[1] > 800000 {
+		t.Fatalf("the coalesced WINDOW_UPDATEs are %v, want credit for up to 800000 octets on 0 and 1", wu)
+	}
+}
+
+func TestFlowWindowGetters(t *testing.T) {
+	c, w, rd := clientReady(t, nil)
+	w.fr.WriteSettings(http2.Setting{ID: http2.SettingInitialWindowSize, Val: 100})
+	c.feed(w.take())
+	c.s.SubmitRequest(hdrs(":method", "POST", ":scheme", "https", ":path", "/", ":authority", "a"), bytesProvider(make([]byte, 30)), nil)
+	if n := c.s.GetOutboundQueueSize(); n != 2 {
+		t.Fatalf("GetOutboundQueueSize with a SETTINGS ACK and a request queued is %d, want 2", n)
+	}
+	rd.frames(c.flush())
+	if got := c.s.GetStreamRemoteWindowSize(1); got != 70 {
+		t.Fatalf("after 30 octets of a 100-octet window GetStreamRemoteWindowSize is %d, want 70", got)
+	}
+	if got := c.s.GetRemoteWindowSize(); got != 65535-30 {
+		t.Fatalf("GetRemoteWindowSize is %d, want %d", got, 65535-30)
+	}
+	w.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: w.block(":status", "200"), EndHeaders: true})
+	w.fr.WriteData(1, false, make([]byte, 1000))
+	c.feed(w.take())
+	if got := c.s.GetStreamLocalWindowSize(1); got != 65535-1000 {
+		t.Fatalf("GetStreamLocalWindowSize after 1000 octets is %d, want %d", got, 65535-1000)
+	}
+	if got := c.s.GetLocalWindowSize(); got != 65535-1000 {
+		t.Fatalf("GetLocalWindowSize after 1000 octets is %d, want %d", got, 65535-1000)
+	}
+	if c.s.GetStreamRemoteWindowSize(99) != -1 || c.s.GetStreamLocalWindowSize(99) != -1 {
+		t.Fatalf("window getters for a missing stream do not return -1")
+	}
+}

@@ -114,10 +114,6 @@ const (
 	MaxMaxFrameSize = 1<<24 - 1
 	// MaxWindowSize is the largest flow-control window (2^31-1), RFC 9113 Section 6.9.1.
 	MaxWindowSize = 1<<31 - 1
-	// maxSettingsEntries bounds the entries one SETTINGS frame may carry when
-	// parsed into caller storage; a longer frame is parsed in slices of this size
-	// by the caller or rejected, see parseSettings.
-	maxSettingsEntries = 64
 )
 
 // PrioritySpec is the RFC 7540 priority of HEADERS and PRIORITY frames. It is

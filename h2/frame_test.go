@@ -398,3 +398,12 @@ func TestFrameTypeString(t *testing.T) {
 		t.Fatal("Known must follow the parser table")
 	}
 }
+
+func TestCodecErrorMessage(t *testing.T) {
+	if got := errWindowUpdateZeroStream.Error(); got != "h2: stream error PROTOCOL_ERROR: frame_windowupdate_zero_inc_stream" {
+		t.Fatalf("stream-scope message: %q", got)
+	}
+	if got := errPingLength.Error(); got != "h2: connection error FRAME_SIZE_ERROR: frame_ping_length" {
+		t.Fatalf("connection-scope message: %q", got)
+	}
+}

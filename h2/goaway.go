@@ -124,7 +124,9 @@ func (s *Session) closeStreamsAbove(last int32, local bool, code ErrorCode) erro
 			return nil
 		}
 		for _, st := range victims[:n] {
-			if err := s.closeStream(st, code, closedResetRecv); err != nil {
+			// Frames still in flight on these streams are dropped like
+			// frames after our RST_STREAM.
+			if err := s.closeStream(st, code, closedResetSent); err != nil {
 				return err
 			}
 		}

@@ -63,6 +63,30 @@ type hpackEncoder struct {
 	maxTableSize uint32 // our cap on the table, whatever the peer allows
 	intern       *[internSlots]string
 	internBytes  int
+	// lastName and lastValue remember, per position, the strings used for
+	// the previous header list: similar requests or responses in a row
+	// find theirs with one comparison, without hashing.
+	lastName, lastValue [lastFields]string
+}
+
+// lastFields is how many leading fields of a header list the position
+// memo covers; lastMaxLen bounds the strings it keeps alive.
+const (
+	lastFields = 16
+	lastMaxLen = 256
+)
+
+// strAt is str with the position memo in front.
+func (e *hpackEncoder) strAt(memo *[lastFields]string, i int, b []byte) string {
+	if i >= lastFields || len(b) > lastMaxLen {
+		return e.str(b)
+	}
+	if s := memo[i]; s == view(b) {
+		return s
+	}
+	s := e.str(b)
+	memo[i] = s
+	return s
 }
 
 // init prepares e with a dynamic table of at most maxTableSize octets
@@ -115,6 +139,25 @@ func (e *hpackEncoder) internLimit() int {
 // many strings, most recently used first.
 const internWays = 4
 
+// internHash is FNV-1a over the length and at most the first and last 16
+// octets, so a long value (a 4 KiB cookie) costs no more to look up than
+// a short one; values alike at both ends share a set, and the LRU ways
+// absorb that.
+func internHash(b []byte) uint64 {
+	h := uint64(14695981039346656037) ^ uint64(len(b))
+	head, tail := b, []byte(nil)
+	if len(b) > 32 {
+		head, tail = b[:16], b[len(b)-16:]
+	}
+	for _, c := range head {
+		h = (h ^ uint64(c)) * 1099511628211
+	}
+	for _, c := range tail {
+		h = (h ^ uint64(c)) * 1099511628211
+	}
+	return h
+}
+
 // str returns an immutable string equal to b, reusing the one made last
 // time b's content was seen. The cache is set associative over an FNV-1a
 // hash of b (deterministic, so the allocation behaviour is reproducible; a
@@ -125,10 +168,7 @@ func (e *hpackEncoder) str(b []byte) string {
 	if n == 0 {
 		return ""
 	}
-	h := uint64(14695981039346656037)
-	for _, c := range b {
-		h = (h ^ uint64(c)) * 1099511628211
-	}
+	h := internHash(b)
 	set := e.intern[(h%(internSlots/internWays))*internWays:][:internWays]
 	for i, s := range set {
 		if s == view(b) {
@@ -166,7 +206,7 @@ func (e *hpackEncoder) Encode(dst []byte, nva []NV) ([]byte, error) {
 			// Never added to the dynamic table: views are safe for the call.
 			f.Name, f.Value = view(nv.Name), view(nv.Value)
 		} else {
-			f.Name, f.Value = e.str(nv.Name), e.str(nv.Value)
+			f.Name, f.Value = e.strAt(&e.lastName, i, nv.Name), e.strAt(&e.lastValue, i, nv.Value)
 		}
 		if err := e.enc.WriteField(f); err != nil {
 			dst, e.w.b = e.w.b, nil

@@ -460,3 +460,16 @@ func TestHPACKEncoderShrinkThenGrowStaysInSync(t *testing.T) {
 		e.SetPeerMaxTableSize(DefaultHeaderTableSize)
 	}
 }
+
+// TestHPACKLongValuesNoAllocs: long field values (a 3 KiB cookie) are
+// interned like short ones and cost no allocation once seen.
+func TestHPACKLongValuesNoAllocs(t *testing.T) {
+	var e hpackEncoder
+	e.init(0)
+	nva := append(append([]NV{}, typicalRequest...), nv("cookie", strings.Repeat("c", 3000)))
+	buf := make([]byte, 0, 8192)
+	_, _ = e.Encode(buf[:0], nva)
+	if n := testing.AllocsPerRun(100, func() { _, _ = e.Encode(buf[:0], nva) }); n != 0 {
+		t.Fatalf("encoding a seen long value allocates %v times", n)
+	}
+}

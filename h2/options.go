@@ -49,10 +49,14 @@ type Options struct {
 	// peer allows. Default 4096.
 	MaxDeflateTableSize uint32
 	// MaxHeaderListSize is advertised as SETTINGS_MAX_HEADER_LIST_SIZE and
-	// enforced on received header sections. Default 65536.
+	// enforced on received header sections (name + value + 32 per field,
+	// RFC 9113, Section 6.5.2); beyond it the connection ends with
+	// COMPRESSION_ERROR, since decoding stops and the HPACK state is lost.
+	// Default 65536.
 	MaxHeaderListSize uint32
 	// MaxHeaderBlockSize bounds the encoded size of one received header
-	// block (HEADERS plus CONTINUATIONs). Default 65536.
+	// block (HEADERS plus CONTINUATIONs); beyond it the connection ends
+	// with ENHANCE_YOUR_CALM. Default 65536.
 	MaxHeaderBlockSize int
 	// MaxContinuations bounds the CONTINUATION frames in one header block
 	// (CVE-2024-27316 and friends). Default 8, like nghttp2.

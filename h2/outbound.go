@@ -13,15 +13,20 @@ type outItem struct {
 	streamID int32
 
 	// HEADERS and PUSH_PROMISE.
-	nva        []NV
-	nvbuf      []byte
-	request    bool // HEADERS that opens a stream we initiate
-	pri        PrioritySpec
-	hasPri     bool
-	hasDP      bool
-	dp         DataProvider
-	streamData any
-	promisedID int32
+	nva      []NV
+	nvbuf    []byte
+	request  bool // HEADERS that opens a stream we initiate
+	canceled bool // request reset by the application before it was sent
+	pri      PrioritySpec
+	hasPri   bool
+	hasDP    bool
+	// dataNoEndStream: SubmitData without FlagEndStream; EOF does not end
+	// the stream.
+	dataNoEndStream bool
+	dp              DataProvider
+	streamData      any
+	promisedID      int32
+	trailer         *outItem // trailers submitted before this request went out
 
 	// RST_STREAM, GOAWAY, WINDOW_UPDATE, PING, SETTINGS, extensions.
 	code         ErrorCode
@@ -114,6 +119,12 @@ func (s *Session) freeItem(it *outItem) {
 	if it.peerInduced {
 		s.numAckWait--
 	}
+	if it.trailer != nil {
+		s.freeItem(it.trailer)
+	}
+	if it.typ == FrameWindowUpdate {
+		s.detachWindowUpdate(it)
+	}
 	clear(it.nva)
 	nva, nvbuf, buf, origin, iv := it.nva[:0], it.nvbuf[:0], it.buf[:0], it.origin[:0], it.iv[:0]
 	*it = outItem{nva: nva, nvbuf: nvbuf, buf: buf, origin: origin, iv: iv}
@@ -173,4 +184,16 @@ func (it *outItem) setNVA(nva []NV) {
 // peer is flooding us and the connection ends with ENHANCE_YOUR_CALM.
 func (s *Session) queueCtrl(it *outItem) {
 	s.ctrl.push(it)
+}
+
+// detachWindowUpdate forgets it as the WINDOW_UPDATE that collects
+// credit for its stream or the connection.
+func (s *Session) detachWindowUpdate(it *outItem) {
+	if it.streamID == 0 {
+		if s.connWU == it {
+			s.connWU = nil
+		}
+	} else if st := s.streams.get(it.streamID); st != nil && st.wu == it {
+		st.wu = nil
+	}
 }

@@ -169,7 +169,7 @@ func parsePriorityField(v []byte, u uint8, inc bool) (uint8, bool) {
 		}
 		member = trimOWS(member)
 		if semi := indexByte(member, ';'); semi >= 0 {
-			member = member[:semi] // parameters of a member are not used
+			member = trimOWS(member[:semi]) // parameters of a member are not used
 		}
 		if len(member) == 0 {
 			continue

@@ -49,7 +49,7 @@ func (s *Session) onPushPromise(f *Frame, fragment []byte) error {
 	}
 	// "PUSH_PROMISE MUST NOT be sent if the SETTINGS_ENABLE_PUSH setting of
 	// the peer endpoint is set to 0."
-	if s.local.enablePush == 0 && !s.opt.EnablePush {
+	if !s.pushEnabled {
 		return s.connError(ProtocolError, ErrProto, "push_promise_disabled")
 	}
 	promised := f.PromisedStreamID
@@ -69,8 +69,11 @@ func (s *Session) onPushPromise(f *Frame, fragment []byte) error {
 		}
 		return s.headerFragment(fragment, f.Hd.Flags.Has(FlagEndHeaders))
 	}
-	if !assoc.canRecv() {
-		return s.connError(StreamClosed, ErrStreamClosed, "push_promise_on_half_closed_stream")
+	// "A receiver MUST treat the receipt of a PUSH_PROMISE on a stream
+	// that is neither "open" nor "half-closed (local)" as a connection
+	// error of type PROTOCOL_ERROR."
+	if assoc.state != stateOpen && assoc.state != stateHalfClosedLocal {
+		return s.connError(ProtocolError, ErrProto, "push_promise_on_wrong_stream_state")
 	}
 	if s.goaway&goawaySent != 0 || s.numReservedRemote >= s.opt.MaxReservedRemoteStreams {
 		if err := s.streamError(promised, Cancel, "push_promise_refused"); err != nil {
@@ -86,4 +89,60 @@ func (s *Session) onPushPromise(f *Frame, fragment []byte) error {
 		return ErrCallbackFailure
 	}
 	return s.headerFragment(fragment, f.Hd.Flags.Has(FlagEndHeaders))
+}
+
+// SubmitAltsvc queues an ALTSVC frame (RFC 7838, Section 4, server only):
+// on stream 0 with a non-empty origin, or on a stream with an empty one.
+// Returns nil on success, or one of: ErrInvalidState — s is a client
+// session; ErrInvalidArgument — origin and streamID do not match, or the
+// frame would not fit; ErrNoMem.
+func (s *Session) SubmitAltsvc(streamID int32, origin, fieldValue []byte) error {
+	if !s.server {
+		return ErrInvalidState
+	}
+	if streamID < 0 || (streamID == 0) != (len(origin) > 0) || 2+len(origin)+len(fieldValue) > int(s.remote.maxFrameSize) || len(origin) > 0xffff {
+		return ErrInvalidArgument
+	}
+	it, err := s.newItem(FrameAltsvc)
+	if err != nil {
+		return err
+	}
+	it.streamID = streamID
+	it.origin = append(it.origin[:0], origin...)
+	it.buf = append(it.buf[:0], fieldValue...)
+	s.queueCtrl(it)
+	return nil
+}
+
+// SubmitOrigin queues an ORIGIN frame (RFC 8336, Section 2, server only)
+// listing origins (each an ASCII serialized origin). Returns nil on
+// success, or one of: ErrInvalidState — s is a client session;
+// ErrInvalidArgument — the frame would not fit; ErrNoMem.
+func (s *Session) SubmitOrigin(origins [][]byte) error {
+	if !s.server {
+		return ErrInvalidState
+	}
+	n := 0
+	for _, o := range origins {
+		if len(o) > 0xffff {
+			return ErrInvalidArgument
+		}
+		n += 2 + len(o)
+	}
+	if n > int(s.remote.maxFrameSize) {
+		return ErrInvalidArgument
+	}
+	it, err := s.newItem(FrameOrigin)
+	if err != nil {
+		return err
+	}
+	// Stored as the frame's payload, Origin-Entry after Origin-Entry.
+	buf := it.buf[:0]
+	for _, o := range origins {
+		buf = append(buf, byte(len(o)>>8), byte(len(o)))
+		buf = append(buf, o...)
+	}
+	it.buf = buf
+	s.queueCtrl(it)
+	return nil
 }

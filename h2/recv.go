@@ -43,15 +43,16 @@ type headerBlock struct {
 	fatalErr error // a callback failed
 }
 
-func (r *recvMachine) init(s *Session) {
-	r.buf = make([]byte, 0, defaultMaxFrameSize)
-}
+// init prepares the machine; the payload buffer is allocated when a frame
+// first arrives in pieces, so an idle session stays small.
+func (r *recvMachine) init(s *Session) {}
 
 // MemRecv processes received bytes: it parses frames, calls the receiving
 // callbacks and queues the answers (SETTINGS and PING ACKs,
 // WINDOW_UPDATE, RST_STREAM, GOAWAY), which Send or MemSend then write.
 // It returns how many octets it consumed: all of in, unless a callback
-// fails.
+// fails, or OnDataChunkRecv returned ErrPause: then MemRecv returns after
+// that DATA frame and the caller passes the rest of in later.
 //
 // Returns nil on success, or one of: a *StreamError — the peer broke a
 // rule of one stream, which was reset with RST_STREAM; the session goes
@@ -110,6 +111,11 @@ func (s *Session) memRecv(in []byte) (int, error) {
 				err = s.onFramePayload(payload)
 				break
 			}
+			if cap(r.buf) < int(r.cur.Length) {
+				// Sized for the largest frame we accept, once.
+				r.buf = make([]byte, s.opt.MaxFrameSize)
+			}
+			r.buf = r.buf[:cap(r.buf)]
 			n := copy(r.buf[r.bufN:r.cur.Length], in)
 			r.bufN += n
 			in = in[n:]
@@ -131,6 +137,10 @@ func (s *Session) memRecv(in []byte) (int, error) {
 				return total - len(in), s.fatal(err)
 			}
 			return total, err
+		}
+		if s.paused {
+			s.paused = false
+			return total - len(in), nil
 		}
 	}
 	return total, nil
@@ -204,10 +214,6 @@ func (s *Session) onFrameHead(hd FrameHeader) error {
 	if hd.Type == FrameSettings && !hd.Flags.Has(FlagAck) && int(hd.Length/6) > s.opt.MaxSettingsEntries {
 		return s.connErrorLib(EnhanceYourCalm, ErrTooManySettings, "settings_too_many_entries")
 	}
-	if cap(r.buf) < int(hd.Length) {
-		r.buf = make([]byte, 0, max(int(hd.Length), 2*cap(r.buf)))
-	}
-	r.buf = r.buf[:cap(r.buf)]
 	r.bufN = 0
 	r.state = rsPayload
 	return nil
@@ -292,6 +298,14 @@ func (s *Session) streamError(streamID int32, code ErrorCode, rule string) error
 	if err := s.queueRst(streamID, code, true); err != nil {
 		return s.connErrorLib(EnhanceYourCalm, ErrFlooded, "rst_stream_flood")
 	}
+	if s.streams.get(streamID) == nil {
+		// A stream refused before it opened (or one we never knew):
+		// frames the peer already sent on it are dropped, not treated as
+		// frames on a stream that was never opened.
+		if _, found, _ := s.closed.lookup(streamID); !found {
+			s.closed.add(streamID, closedResetSent)
+		}
+	}
 	if !s.streamErrPending {
 		s.streamErrPending = true
 		s.streamErr = StreamError{StreamID: streamID, Lib: streamLibError(code, rule), Code: code, Rule: rule}
@@ -347,6 +361,11 @@ func (s *Session) closedStreamFrame(id int32, what string) (ignore bool, err err
 		// HEADERS or PRIORITY on a stream in this state MUST be treated
 		// as a connection error of type PROTOCOL_ERROR."
 		return false, s.connError(ProtocolError, ErrProto, what+"_on_idle_stream")
+	}
+	if s.goaway&goawaySent != 0 && !s.isLocalStreamID(id) && id > s.localLastStreamID {
+		// Streams the peer opened after our GOAWAY are ignored, with all
+		// their frames (RFC 9113, Section 6.8).
+		return true, nil
 	}
 	how, found, known := s.closed.lookup(id)
 	switch {
@@ -445,7 +464,12 @@ func (s *Session) onData(f *Frame, _ []byte) error {
 		}
 	}
 	if len(f.Payload) > 0 && s.cb.OnDataChunkRecv != nil {
-		if s.cb.OnDataChunkRecv(s, f.Hd.Flags, st.id, f.Payload) != nil {
+		switch err := s.cb.OnDataChunkRecv(s, f.Hd.Flags, st.id, f.Payload); err {
+		case nil:
+		case ErrPause:
+			// MemRecv returns after this frame (nghttp2's NGHTTP2_ERR_PAUSE).
+			s.paused = true
+		default:
 			return ErrCallbackFailure
 		}
 	}

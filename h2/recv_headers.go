@@ -59,6 +59,12 @@ func (s *Session) headersStream(f *Frame) (*stream, error) {
 		b.frame.Cat = HCatPushResponse
 		return st, nil
 	}
+	if st.state == stateReservedLocal {
+		// RFC 9113, Section 5.1, "reserved (local)": frames other than
+		// RST_STREAM, PRIORITY and WINDOW_UPDATE are a connection error
+		// of type PROTOCOL_ERROR.
+		return nil, s.connError(ProtocolError, ErrProto, "headers_on_reserved_stream")
+	}
 	if !st.canRecv() {
 		return nil, s.streamError(id, StreamClosed, "headers_on_half_closed_stream")
 	}

@@ -117,6 +117,36 @@ func TestSessionSendCallbackOrder(t *testing.T) {
 	if got := squeeze(log.lines); !slices.Equal(got, want) {
 		t.Fatalf("server response callbacks ran as\n\t%s\nwant\n\t%s", strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))
 	}
+
+	// DATA: step 2 (preparing reads the body), 4 (padding), no 6 and 7
+	// (nghttp2 calls BeforeFrameSend for non-DATA frames only), 8, 9, and
+	// 10 when END_STREAM closes the stream.
+	srv2, w2, srd2 := serverWithStreams(t, nil)
+	w2.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: w2.block(":method", "GET", ":scheme", "https", ":path", "/", ":authority", "a"), EndHeaders: true, EndStream: true})
+	srv2.feed(w2.take())
+	srd2.frames(srv2.flush())
+	srv2.s.SubmitResponse(1, hdrs(":status", "200"), &DataProvider{Read: func(s *Session, id int32, buf []byte, flags *DataFlags) (int, error) {
+		log.add("read %d", id)
+		*flags |= DataFlagEOF
+		return copy(buf, "body"), nil
+	}})
+	log = stepLog{}
+	instrument(srv2, &log, 1<<20)
+	srd2.frames(srv2.flush())
+	want = []string{
+		"select_padding HEADERS 1 state=half-closed (remote)",
+		"before_frame_send HEADERS 1 state=half-closed (remote)",
+		"send",
+		"on_frame_send HEADERS 1",
+		"read 1",
+		"select_padding DATA 1 state=half-closed (remote)",
+		"send",
+		"on_frame_send DATA 1",
+		"on_stream_close 1 NO_ERROR",
+	}
+	if got := log.lines; !slices.Equal(got, want) {
+		t.Fatalf("response with a body: callbacks ran as\n\t%s\nwant\n\t%s", strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))
+	}
 }
 
 func TestSessionSendFrameNotSendWhenPreconditionFails(t *testing.T) {
@@ -143,7 +173,7 @@ func TestSessionSendFrameNotSendWhenPreconditionFails(t *testing.T) {
 
 func TestSessionSendBeforeFrameSendCancel(t *testing.T) {
 	// Steps 6 and 7: ErrCancel from BeforeFrameSend cancels the frame and
-	// OnFrameNotSend gets ErrCancel; the stream opened in step 5 closes.
+	// OnFrameNotSend gets ErrCancel; the stream opened in step 5 closes with REFUSED_STREAM, as in nghttp2.
 	c, _, rd := clientReady(t, nil)
 	var log stepLog
 	instrument(c, &log, 1<<20)
@@ -168,7 +198,7 @@ func TestSessionSendBeforeFrameSendCancel(t *testing.T) {
 		"select_padding HEADERS 1 state=idle",
 		"before_frame_send HEADERS 1",
 		fmt.Sprintf("on_frame_not_send HEADERS 1 %d", int(ErrCancel)),
-		"on_stream_close 1 CANCEL",
+		"on_stream_close 1 REFUSED_STREAM",
 	}
 	if !slices.Equal(log.lines, want) {
 		t.Fatalf("callbacks ran as\n\t%s\nwant\n\t%s", strings.Join(log.lines, "\n\t"), strings.Join(want, "\n\t"))
@@ -323,4 +353,21 @@ func TestSessionSendSelectPaddingPadsHeadersPushPromiseAndData(t *testing.T) {
 	if len(seen) != 3 {
 		t.Fatalf("the wire carries%s, want padded HEADERS, PUSH_PROMISE and DATA", summary(fs))
 	}
+}
+
+func TestSessionSendReturnsNoMem(t *testing.T) {
+	// The seed's other error: out of memory. Here the bounded outbound
+	// queue is full when Send must queue a RST_STREAM for a body that
+	// failed.
+	srv, _, rd := serverWithGet(t, &Options{MaxOutboundQueue: 4})
+	srv.s.SubmitResponse(1, hdrs(":status", "200"), &DataProvider{Read: func(s *Session, id int32, buf []byte, flags *DataFlags) (int, error) {
+		for s.SubmitPing(FlagNone, nil) == nil {
+		}
+		return 0, ErrTemporalCallbackFailure
+	}})
+	srv.wire.Reset()
+	if err := srv.s.Send(); err != ErrNoMem {
+		t.Fatalf("Send with a full queue returned %v, want ErrNoMem", err)
+	}
+	rd.frames(srv.wire.Bytes())
 }

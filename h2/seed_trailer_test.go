@@ -267,3 +267,33 @@ func TestSubmitTrailerFollowsDataWithoutEndStreamAcrossReads(t *testing.T) {
 		t.Fatalf("frames went out as %q, want %q", got, want)
 	}
 }
+
+func TestSubmitTrailerForARequestNotSentYetFollowsItsBody(t *testing.T) {
+	c, _, rd := clientReady(t, nil)
+	id, _ := c.s.SubmitRequest(hdrs(":method", "POST", ":scheme", "https", ":path", "/", ":authority", "a", "te", "trailers"), &DataProvider{
+		Read: func(s *Session, id int32, buf []byte, flags *DataFlags) (int, error) {
+			*flags |= DataFlagEOF | DataFlagNoEndStream
+			return copy(buf, "body"), nil
+		}}, nil)
+	if err := c.s.SubmitTrailer(id, hdrs("x-sum", "1")); err != nil {
+		t.Fatalf("SubmitTrailer before the request went out returned %v", err)
+	}
+	if got := frameLines(rd.frames(c.flush())); !slices.Equal(got, []string{"HEADERS", "DATA", "HEADERS+END_STREAM"}) {
+		t.Fatalf("the request went out as %q, want HEADERS, DATA, HEADERS+END_STREAM", got)
+	}
+}
+
+func TestSubmitTrailerRightAfterSubmitResponseWaitsForTheBody(t *testing.T) {
+	srv, _, rd := serverWithGet(t, nil)
+	srv.s.SubmitResponse(1, hdrs(":status", "200"), &DataProvider{Read: func(s *Session, id int32, buf []byte, flags *DataFlags) (int, error) {
+		*flags |= DataFlagEOF | DataFlagNoEndStream
+		return copy(buf, "body"), nil
+	}})
+	if err := srv.s.SubmitTrailer(1, hdrs("x-t", "1")); err != nil {
+		t.Fatalf("SubmitTrailer right after SubmitResponse returned %v", err)
+	}
+	fs := rd.frames(srv.flush())
+	if got := frameLines(fs); !slices.Equal(got, []string{"HEADERS", "DATA", "HEADERS+END_STREAM"}) || string(fs[1].Data) != "body" {
+		t.Fatalf("the response went out as %q, want HEADERS, DATA \"body\", HEADERS+END_STREAM", got)
+	}
+}

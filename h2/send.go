@@ -1,5 +1,7 @@
 package h2
 
+import "errors"
+
 // Sending: Send and MemSend walk the outbound queue through the ten steps
 // of nghttp2_session_send (see Send).
 
@@ -41,7 +43,7 @@ const dataChunk = 16384
 //     OnFrameNotSend is called and the frame dropped;
 //  4. for HEADERS, PUSH_PROMISE and DATA, SelectPadding is called;
 //  5. for request HEADERS, the stream is opened;
-//  6. BeforeFrameSend is called;
+//  6. BeforeFrameSend is called (not for DATA, as in nghttp2);
 //  7. if it returns ErrCancel, OnFrameNotSend is called with ErrCancel
 //     and the frame dropped;
 //  8. Callbacks.Send is called one or more times to write the frame
@@ -67,6 +69,9 @@ func (s *Session) Send() error {
 			}
 		}
 		if err := s.writeActive(); err != nil {
+			if err == errFrameDropped {
+				continue
+			}
 			if err == ErrWouldBlock {
 				return nil
 			}
@@ -77,6 +82,10 @@ func (s *Session) Send() error {
 		}
 	}
 }
+
+// errFrameDropped: the active frame was abandoned before any of it was
+// written; go on with the next.
+var errFrameDropped = errors.New("h2: frame dropped")
 
 // MemSend returns the next frame to send, serialized; the slice is valid
 // until the next call, which also completes the frame (OnFrameSend and so
@@ -104,6 +113,9 @@ func (s *Session) MemSend() ([]byte, error) {
 		}
 		if s.aob.noCopy {
 			if err := s.writeActive(); err != nil {
+				if err == errFrameDropped {
+					continue
+				}
 				if err == ErrWouldBlock {
 					return nil, nil
 				}
@@ -134,14 +146,24 @@ func (s *Session) writeActive() error {
 		if s.cb.SendData == nil {
 			return ErrCallbackFailure
 		}
-		err := s.cb.SendData(s, &s.sframe, a.buf, a.noCopyLen)
-		if err == ErrWouldBlock {
+		switch err := s.cb.SendData(s, &s.sframe, a.buf, a.noCopyLen); err {
+		case nil, ErrWouldBlock:
 			return err
-		}
-		if err != nil {
+		case ErrTemporalCallbackFailure:
+			// Nothing of the frame went out: give the connection window
+			// back and reset just this stream.
+			s.connSendWindow += int64(s.sframe.Hd.Length)
+			st := a.st
+			st.hasData = false
+			s.unschedule(st)
+			s.aob = activeFrame{}
+			if err := s.queueRst(st.id, InternalError, false); err != nil {
+				return err
+			}
+			return errFrameDropped
+		default:
 			return ErrCallbackFailure
 		}
-		return nil
 	}
 	for a.off < len(a.buf) {
 		n, err := s.cb.Send(s, a.buf[a.off:])
@@ -182,8 +204,16 @@ func (s *Session) prepareNext() (bool, error) {
 			if s.goaway&(goawaySent|goawayRecv) != 0 {
 				// Step 3: RFC 9113, Section 6.8: after GOAWAY no new
 				// streams are opened.
-				if err := s.notSend(s.syn.pop(), ErrStartStreamNotAllowed); err != nil {
+				it := s.syn.pop()
+				id, push := it.streamID, !it.request
+				if err := s.notSend(it, ErrStartStreamNotAllowed); err != nil {
 					return false, err
+				}
+				if st := s.streams.get(id); push && st != nil {
+					// The client holds the promised stream reserved.
+					if err := s.queueRst(id, RefusedStream, false); err != nil {
+						return false, err
+					}
 				}
 				continue
 			}
@@ -215,7 +245,9 @@ func (s *Session) notSend(it *outItem, code Error) error {
 	f.ErrorCode = it.code
 	f.LastStreamID = it.lastStreamID
 	var err error
-	if s.cb.OnFrameNotSend != nil {
+	// WINDOW_UPDATE is the session's own business: nghttp2 does not
+	// report it either.
+	if s.cb.OnFrameNotSend != nil && it.typ != FrameWindowUpdate {
 		if s.cb.OnFrameNotSend(s, f, code) != nil {
 			err = ErrCallbackFailure
 		}
@@ -268,6 +300,9 @@ func (s *Session) prepareItem(it *outItem) (bool, error) {
 		var st *stream
 		if it.request {
 			f.Cat = HCatRequest
+			if it.canceled {
+				return false, s.notSend(it, ErrStreamClosed)
+			}
 		} else {
 			st = s.streams.get(it.streamID)
 			switch {
@@ -351,6 +386,8 @@ func (s *Session) prepareItem(it *outItem) (bool, error) {
 		f.ErrorCode = it.code
 		f.DebugData = it.buf
 	case FrameWindowUpdate:
+		// From now on new credit goes into a new WINDOW_UPDATE.
+		s.detachWindowUpdate(it)
 		if it.streamID != 0 && s.streams.get(it.streamID) == nil {
 			return false, s.notSend(it, ErrStreamClosed)
 		}
@@ -363,7 +400,13 @@ func (s *Session) prepareItem(it *outItem) (bool, error) {
 		f.Hd.Length = uint32(4 + len(it.buf))
 		f.PrioritizedStreamID = it.streamID
 		f.FieldValue = it.buf
+	case FrameAltsvc:
+		buf = appendAltsvc(buf, it.streamID, it.origin, it.buf)
+		f.Hd.Length = uint32(2 + len(it.origin) + len(it.buf))
+		f.Origin = it.origin
+		f.FieldValue = it.buf
 	default:
+		// ORIGIN (its payload is built at submission) and extensions.
 		buf = appendRawFrame(buf, it.typ, it.flags, it.streamID, it.buf)
 		f.Hd.Length = uint32(len(it.buf))
 		f.Payload = it.buf
@@ -376,8 +419,14 @@ func (s *Session) prepareItem(it *outItem) (bool, error) {
 	if canceled {
 		s.freeItem(it)
 		if opened != nil {
-			// The stream opened in step 5 never reached the peer.
-			return false, s.closeStream(opened, Cancel, closedResetSent)
+			// The stream opened in step 5 never reached the peer. As in
+			// nghttp2, a request closes with REFUSED_STREAM (the
+			// application may send it again), a push with INTERNAL_ERROR.
+			code := RefusedStream
+			if opened.pushed {
+				code = InternalError
+			}
+			return false, s.closeStream(opened, code, closedResetSent)
 		}
 		return false, nil
 	}
@@ -410,7 +459,7 @@ func appendHeaderBlock(buf []byte, it *outItem, block []byte, first, padLen, max
 func (s *Session) prepareData(st *stream) (bool, error) {
 	maxLen := int(min(st.sendWindow, s.connSendWindow, int64(s.remote.maxFrameSize), dataChunk))
 	if need := FrameHeaderLen + 1 + maxLen + MaxPadLen; cap(s.wbuf) < need {
-		s.wbuf = make([]byte, 0, need)
+		s.wbuf = make([]byte, 0, max(need, FrameHeaderLen+1+dataChunk+MaxPadLen))
 	}
 	buf := s.wbuf[:cap(s.wbuf)]
 	// The flags live in the session: a local whose address goes to a
@@ -436,7 +485,7 @@ func (s *Session) prepareData(st *stream) (bool, error) {
 		return false, nil
 	}
 	eof := df&DataFlagEOF != 0
-	eos := eof && df&DataFlagNoEndStream == 0
+	eos := eof && df&DataFlagNoEndStream == 0 && !st.dataNoEndStream
 	f := &s.sframe
 	*f = Frame{Hd: FrameHeader{Length: uint32(n), Type: FrameData, StreamID: st.id}}
 	if eos {
@@ -473,15 +522,8 @@ func (s *Session) prepareData(st *stream) (bool, error) {
 	if df&DataFlagNoCopy != 0 {
 		f.Payload = nil
 	}
-	canceled, err := s.beforeSend()
-	if err != nil {
-		return false, err
-	}
-	if canceled {
-		st.hasData = false
-		s.unschedule(st)
-		return false, s.queueRst(st.id, InternalError, false)
-	}
+	// As in nghttp2, BeforeFrameSend and OnFrameNotSend are for non-DATA
+	// frames only (steps 6 and 7 do not apply to DATA).
 	// The window is charged when the frame is committed to go out.
 	st.sendWindow -= int64(n + padLen)
 	s.connSendWindow -= int64(n + padLen)
@@ -555,6 +597,8 @@ func (s *Session) itemSent(it *outItem, last int32) error {
 		if it.hasDP {
 			st.dp = it.dp
 			st.hasData = true
+			st.dataNoEndStream = it.dataNoEndStream
+			st.trailer, it.trailer = it.trailer, nil
 		}
 		if it.flags&FlagEndStream != 0 {
 			return s.shutWrite(st)

@@ -72,6 +72,9 @@ type Session struct {
 	// localMaxConcurrent is enforced as soon as it is submitted, as
 	// nghttp2 does with pending_local_max_concurrent_stream.
 	localMaxConcurrent uint32
+	// pushEnabled is what we last advertised as SETTINGS_ENABLE_PUSH; a
+	// PUSH_PROMISE is refused as soon as we said 0 (RFC 9113, 6.5.2).
+	pushEnabled bool
 
 	streams           streamTable
 	streamPool        []*stream
@@ -89,6 +92,7 @@ type Session struct {
 	connRecvWindow   int64
 	connRecvConsumed int64
 	connRecvLimit    int64
+	connWU           *outItem // queued WINDOW_UPDATE for the connection
 
 	goaway             uint8
 	localLastStreamID  int32 // last_stream_id we sent in GOAWAY
@@ -114,6 +118,7 @@ type Session struct {
 	r                recvMachine
 	streamErr        StreamError
 	streamErrPending bool
+	paused           bool
 	rframe           Frame
 	settingsBuf      [defaultMaxSettingsEntries + 8]SettingsEntry
 
@@ -161,7 +166,9 @@ func newSession(server bool, cb *Callbacks, opt *Options) (*Session, error) {
 		local:              initialSettings(),
 		remote:             initialSettings(),
 		localMaxConcurrent: o.MaxConcurrentStreams,
-		streams:            newStreamTable(int(o.MaxConcurrentStreams) + 16),
+		pushEnabled:        !server && o.EnablePush,
+		// The table grows on demand; a huge limit must not allocate up front.
+		streams:            newStreamTable(int(min(o.MaxConcurrentStreams, 256)) + 16),
 		closed:             newClosedRing(o.MaxClosedStreams),
 		connSendWindow:     defaultWindowSize,
 		connRecvWindow:     defaultWindowSize,
@@ -184,7 +191,9 @@ func newSession(server bool, cb *Callbacks, opt *Options) (*Session, error) {
 		s.nextStreamID = 1
 		s.r.state = rsFirstSettings
 	}
-	s.wbuf = make([]byte, 0, FrameHeaderLen+1+dataChunk+MaxPadLen)
+	// Enough for control frames; the first DATA frame grows it to its
+	// final size (see prepareData).
+	s.wbuf = make([]byte, 0, 512)
 	s.sched.init()
 	s.enc.init(o.MaxDeflateTableSize)
 	s.dec.init(o.MaxHeaderListSize, s.onField)
@@ -238,6 +247,7 @@ func (s *Session) SetUserData(v any) { s.userData = v }
 // false once the session is terminated, or once GOAWAY went both ways (or
 // one way with nothing left to do) and no stream is active.
 func (s *Session) WantRead() bool {
+	// As nghttp2: a terminating GOAWAY stops reading once it is sent.
 	if s.goaway&goawayTerminated != 0 {
 		return false
 	}
@@ -256,7 +266,9 @@ func (s *Session) WantWrite() bool {
 	if s.aob.pending() || !s.ctrl.empty() || (!s.server && !s.magicSent) {
 		return true
 	}
-	if !s.syn.empty() && s.canOpenStream() {
+	if !s.syn.empty() && (s.canOpenStream() || s.goaway&(goawaySent|goawayRecv) != 0) {
+		// After GOAWAY, Send reports the waiting stream openers as not
+		// sent.
 		return true
 	}
 	if s.connSendWindow > 0 && s.sched.ready() {

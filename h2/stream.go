@@ -31,7 +31,12 @@ const (
 var streamStateNames = [...]string{"idle", "reserved (local)", "reserved (remote)", "open",
 	"half-closed (local)", "half-closed (remote)", "closed"}
 
-func (st StreamState) String() string { return streamStateNames[st] }
+func (st StreamState) String() string {
+	if int(st) < len(streamStateNames) {
+		return streamStateNames[st]
+	}
+	return "unknown stream state"
+}
 
 // How a remembered closed stream ended; it decides the answer to frames
 // that arrive on it later (RFC 9113, Section 5.1, "closed").
@@ -58,14 +63,18 @@ type stream struct {
 	recvWindow   int64
 	recvConsumed int64
 	recvLimit    int64
+	wu           *outItem // queued WINDOW_UPDATE not sent yet
 
 	// Outgoing body.
-	dp          DataProvider
-	hasData     bool     // dp is attached and not at EOF
-	deferred    bool     // dp returned ErrDeferred
-	trailer     *outItem // trailers submitted while the body is still read
-	sentHeaders bool     // a HEADERS frame went out on this stream
-	rstQueued   bool     // RST_STREAM is queued; nothing else goes out
+	dp      DataProvider
+	hasData bool // dp is attached and not at EOF
+	// dataNoEndStream: the body was attached by SubmitData without
+	// FlagEndStream, so its EOF does not end the stream.
+	dataNoEndStream bool
+	deferred        bool     // dp returned ErrDeferred
+	trailer         *outItem // trailers submitted while the body is still read
+	sentHeaders     bool     // a HEADERS frame went out on this stream
+	rstQueued       bool     // RST_STREAM is queued; nothing else goes out
 
 	// RFC 9218 scheduling of DATA.
 	urgency     uint8

@@ -151,3 +151,51 @@ func TestStreamNoHTTPMessagingDeliversInvalidFields(t *testing.T) {
 		t.Fatalf("with messaging checks off the fields were %q, want them delivered as received", got)
 	}
 }
+
+func TestStreamRefusedStreamDropsFramesInFlight(t *testing.T) {
+	srv, w, rd := serverWithStreams(t, &Options{MaxConcurrentStreams: 1}, 1)
+	w.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 3, BlockFragment: postBlock(w), EndHeaders: true})
+	w.fr.WriteData(3, false, []byte("in flight"))
+	w.fr.WriteData(3, true, []byte("more"))
+	err := srv.feed(w.take())
+	if IsFatal(err) {
+		t.Fatalf("DATA in flight on a refused stream drew %v, want it dropped", err)
+	}
+	fs := rd.frames(srv.flush())
+	if g := goaways(t, fs); len(g) != 0 || len(only(fs, FrameRSTStream)) != 1 {
+		t.Fatalf("a refused stream with DATA in flight drew%s, want one RST_STREAM and no GOAWAY", summary(fs))
+	}
+}
+
+func TestStreamFramesOfStreamsOpenedAfterGoawayAreIgnored(t *testing.T) {
+	srv, w, rd := serverWithStreams(t, nil, 1)
+	srv.s.SubmitGoaway(FlagNone, 1, NoError, nil)
+	rd.frames(srv.flush())
+	w.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 3, BlockFragment: postBlock(w), EndHeaders: true})
+	w.fr.WriteData(3, false, []byte("x"))
+	w.fr.WriteRSTStream(3, http2.ErrCodeCancel)
+	w.fr.WriteWindowUpdate(3, 10)
+	if err := srv.feed(w.take()); err != nil {
+		t.Fatalf("frames of a stream opened after GOAWAY drew %v, want them ignored", err)
+	}
+	if fs := rd.frames(srv.flush()); len(fs) != 0 {
+		t.Fatalf("frames of a stream opened after GOAWAY drew%s", summary(fs))
+	}
+}
+
+func TestStreamRstStreamBeforeTheRequestIsSentCancelsIt(t *testing.T) {
+	c, _, rd := clientReady(t, nil)
+	var notSent []Error
+	c.cb.OnFrameNotSend = func(s *Session, f *Frame, code Error) error { notSent = append(notSent, code); return nil }
+	c.s.cb = c.cb
+	id, _ := c.s.SubmitRequest(getRequest(), nil, nil)
+	if err := c.s.SubmitRstStream(FlagNone, id, Cancel); err != nil {
+		t.Fatalf("SubmitRstStream on an unsent request returned %v", err)
+	}
+	if fs := rd.frames(c.flush()); len(fs) != 0 {
+		t.Fatalf("a request reset before it was sent put%s on the wire, want nothing (RST_STREAM on an idle stream is a protocol error)", summary(fs))
+	}
+	if len(notSent) != 1 || notSent[0] != ErrStreamClosed {
+		t.Fatalf("OnFrameNotSend reported %v, want one ErrStreamClosed for the canceled request", notSent)
+	}
+}

@@ -67,9 +67,11 @@ func (s *Session) SubmitResponse(streamID int32, nva []NV, data *DataProvider) e
 // SubmitHeaders queues a HEADERS frame. With streamID -1 (client only) it
 // opens a new stream and returns its ID; otherwise it sends on an existing
 // stream (a response, a 1xx, trailers) and returns 0. FlagEndStream ends
-// the stream; other flags are ignored. Returns nil on success, or one of:
-// ErrInvalidArgument — streamID is 0 or below -1; ErrProto — streamID is -1
-// on a server; ErrStreamIDNotAvailable; ErrSessionClosing; ErrNoMem.
+// the stream; other flags are ignored. Returns the new stream ID (or 0)
+// and nil on success, or one of: ErrInvalidArgument — streamID is 0 or
+// below -1; ErrProto — streamID is -1 on a server; ErrStreamIDNotAvailable
+// — the stream IDs are exhausted; ErrSessionClosing — GOAWAY was sent or
+// the session is terminated; ErrNoMem — the outbound queue is full.
 func (s *Session) SubmitHeaders(flags FrameFlags, streamID int32, nva []NV, streamData any) (int32, error) {
 	return s.submitHeaders(flags&FlagEndStream, streamID, nva, nil, streamData)
 }
@@ -137,31 +139,85 @@ func (s *Session) submitHeaders(flags FrameFlags, streamID int32, nva []NV, data
 	}
 	it.streamID = streamID
 	// Trailers submitted while the body is still being read wait on the
-	// stream and follow the last DATA frame.
-	if st := s.streams.get(streamID); st != nil && st.hasData && flags&FlagEndStream != 0 && !it.hasDP {
-		if st.trailer != nil {
-			s.freeItem(it)
-			return 0, ErrDataExist
+	// stream and follow the last DATA frame; trailers for a request not
+	// sent yet wait on the request.
+	if flags&FlagEndStream != 0 && !it.hasDP {
+		slot := s.trailerSlot(streamID)
+		if slot != nil {
+			if *slot != nil {
+				s.freeItem(it)
+				return 0, ErrDataExist
+			}
+			*slot = it
+			return 0, nil
 		}
-		st.trailer = it
-		return 0, nil
+	}
+	if s.server && s.isLocalStreamID(streamID) {
+		if st := s.streams.get(streamID); st == nil || st.state == stateReservedLocal {
+			// The response that opens a pushed stream counts against the
+			// client's SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113,
+			// Section 5.1.2): it waits with the stream-opening frames.
+			s.syn.push(it)
+			return ret, nil
+		}
 	}
 	s.queueCtrl(it)
 	return ret, nil
 }
 
-// SubmitData attaches a body to streamID, sent after the stream's HEADERS.
-// flags may hold FlagEndStream (the default end of a body at DataFlagEOF is
-// END_STREAM unless DataFlagNoEndStream). Returns nil on success, or one
-// of: ErrInvalidArgument — streamID is not positive or data is nil;
-// ErrStreamClosed — the stream is not open; ErrStreamShutWr — we already
-// ended it; ErrDataExist — it has a body already.
+// trailerSlot returns where trailers for streamID must wait, or nil when
+// they can be queued at once.
+func (s *Session) trailerSlot(streamID int32) **outItem {
+	q := &s.ctrl // a response whose HEADERS (with a body) is queued
+	if st := s.streams.get(streamID); st != nil {
+		if st.hasData {
+			return &st.trailer
+		}
+	} else if s.isLocalStreamID(streamID) && streamID > s.lastLocalStreamID {
+		q = &s.syn // a request not sent yet
+	} else {
+		return nil
+	}
+	for it := q.head; it != nil; it = it.next {
+		if it.typ == FrameHeaders && it.streamID == streamID && it.hasDP {
+			return &it.trailer
+		}
+	}
+	return nil
+}
+
+// SubmitData attaches a body to streamID (also a request submitted with
+// SubmitHeaders and not sent yet), sent after the stream's HEADERS. As
+// with nghttp2_submit_data, the last DATA frame carries END_STREAM only if
+// flags holds FlagEndStream (and Read did not set DataFlagNoEndStream).
+// Returns nil on success, or one of: ErrInvalidArgument — streamID is not
+// positive or data is nil; ErrStreamClosed — the stream is not open;
+// ErrStreamShutWr — we already ended it; ErrDataExist — it has a body
+// already.
 func (s *Session) SubmitData(flags FrameFlags, streamID int32, data *DataProvider) error {
 	if streamID <= 0 || data == nil || data.Read == nil {
 		return ErrInvalidArgument
 	}
 	st := s.streams.get(streamID)
 	if st == nil {
+		// A request submitted with SubmitHeaders and not sent yet.
+		if s.isLocalStreamID(streamID) && streamID > s.lastLocalStreamID {
+			for it := s.syn.head; it != nil; it = it.next {
+				if it.streamID != streamID {
+					continue
+				}
+				switch {
+				case it.flags&FlagEndStream != 0:
+					return ErrStreamShutWr
+				case it.hasDP:
+					return ErrDataExist
+				}
+				it.hasDP = true
+				it.dp = *data
+				it.dataNoEndStream = flags&FlagEndStream == 0
+				return nil
+			}
+		}
 		return ErrStreamClosed
 	}
 	if !st.canSend() {
@@ -173,6 +229,7 @@ func (s *Session) SubmitData(flags FrameFlags, streamID int32, data *DataProvide
 	st.dp = *data
 	st.hasData = true
 	st.deferred = false
+	st.dataNoEndStream = flags&FlagEndStream == 0
 	if st.sentHeaders {
 		s.schedule(st)
 	}
@@ -194,10 +251,9 @@ func (s *Session) ResumeData(streamID int32) error {
 	return nil
 }
 
-// SubmitSettings queues a SETTINGS frame. With FlagAck it queues an
-// acknowledgement and iv must be empty (only useful with manual
-// acknowledgement, which this session does not offer: ACKs are automatic,
-// so FlagAck returns ErrInvalidArgument). Values take effect for us when
+// SubmitSettings queues a SETTINGS frame; flags should be FlagNone (the
+// session acknowledges the peer's SETTINGS itself, so FlagAck returns
+// ErrInvalidArgument). Values take effect for us when
 // the peer acknowledges them, except a larger INITIAL_WINDOW_SIZE and
 // MAX_CONCURRENT_STREAMS, which apply at once. Returns nil on success, or
 // one of: ErrInvalidArgument — a value is out of range or iv is too long;
@@ -230,6 +286,8 @@ func (s *Session) SubmitSettings(flags FrameFlags, iv []SettingsEntry) error {
 		switch e.ID {
 		case SettingsMaxConcurrentStreams:
 			s.localMaxConcurrent = e.Value
+		case SettingsEnablePush:
+			s.pushEnabled = !s.server && e.Value == 1
 		case SettingsInitialWindowSize:
 			if e.Value > s.local.initialWindowSize {
 				if err := s.applyLocalInitialWindow(e.Value); err != nil {
@@ -271,6 +329,17 @@ func (s *Session) SubmitPing(flags FrameFlags, opaqueData *[8]byte) error {
 func (s *Session) SubmitRstStream(flags FrameFlags, streamID int32, code ErrorCode) error {
 	if streamID <= 0 {
 		return ErrInvalidArgument
+	}
+	if s.isLocalStreamID(streamID) && streamID > s.lastLocalStreamID {
+		// A request not sent yet: RST_STREAM on an idle stream would be a
+		// protocol error, so the request is canceled instead, as nghttp2
+		// does (its HEADERS then fails with ErrStreamClosed).
+		for it := s.syn.head; it != nil; it = it.next {
+			if it.streamID == streamID {
+				it.canceled = true
+				return nil
+			}
+		}
 	}
 	return s.queueRst(streamID, code, false)
 }

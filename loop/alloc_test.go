@@ -79,3 +79,49 @@ func itoa(n int) string {
 	}
 	return string(b)
 }
+
+// udpPlainEcho echoes without recording anything.
+type udpPlainEcho struct{ BaseUDPHandler }
+
+func (udpPlainEcho) OnDatagram(s *UDPSocket, d *Datagram) { _ = s.WriteTo(d.Data, d.Remote, d.ECN) }
+
+// TestUDPEchoAllocatesNothing: a datagram received, handed to the handler
+// and sent back costs no allocation in steady state.
+func TestUDPEchoAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates on its own")
+	}
+	e, err := NewEngine(Options{Loops: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ul, err := e.ListenUDP("127.0.0.1:0", udpPlainEcho{}, UDPConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer stopEngine(t, e)
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	to := ul.Addr()
+	msg, buf := make([]byte, 1200), make([]byte, 2048)
+	rt := func() {
+		if _, err := c.WriteToUDPAddrPort(msg, to); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := c.ReadFromUDPAddrPort(buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 100; i++ {
+		rt()
+	}
+	if allocs := testing.AllocsPerRun(1000, rt); allocs != 0 {
+		t.Fatalf("a UDP echo round trip allocated %v times, want 0", allocs)
+	}
+}

@@ -51,23 +51,6 @@ func (h floodHandler) fill(c *Conn) {
 	}
 }
 
-func startWith(t *testing.T, opts Options, h Handler) (*Engine, string) {
-	t.Helper()
-	e, err := NewEngine(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := e.Listen("127.0.0.1:0", h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stopEngine(t, e) })
-	return e, ln.Addr().String()
-}
-
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -197,18 +180,7 @@ func TestOpenDropTenThousandConnections(t *testing.T) {
 	runtime.GC()
 	fdsBefore, grBefore := countFDs(t), runtime.NumGoroutine()
 
-	e, err := NewEngine(Options{Loops: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := e.Listen("127.0.0.1:0", echoHandler{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Start(); err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
+	e, addr := startEcho(t, Options{Loops: 2})
 	var wg sync.WaitGroup
 	var dialErrs atomic.Int64
 	payload := bytes.Repeat([]byte("p"), 4096)

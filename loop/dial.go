@@ -17,6 +17,23 @@ import (
 // Returns nil once the dial is under way, or one of: ErrNotStarted;
 // ErrStopped — Stop has begun; ErrUnsafeBalancing — see its doc.
 func (e *Engine) Dial(ctx context.Context, addr string, h Handler, userCtx any) error {
+	return e.dialOn(ctx, nil, addr, h, userCtx)
+}
+
+// Dial is Engine.Dial onto this loop: the new connection lives on l, so a
+// proxy can pair it with a connection of l and pass bytes between the two
+// without crossing goroutines. Safe to call from any goroutine.
+//
+// Returns nil once the dial is under way, or one of: ErrStopped — Stop has
+// begun; ErrNotTCPLoop — l is a UDP socket's loop.
+func (l *Loop) Dial(ctx context.Context, addr string, h Handler, userCtx any) error {
+	if l.udp != nil {
+		return ErrNotTCPLoop
+	}
+	return l.e.dialOn(ctx, l, addr, h, userCtx)
+}
+
+func (e *Engine) dialOn(ctx context.Context, target *Loop, addr string, h Handler, userCtx any) error {
 	e.mu.Lock()
 	started := e.started
 	e.mu.Unlock()
@@ -25,14 +42,14 @@ func (e *Engine) Dial(ctx context.Context, addr string, h Handler, userCtx any) 
 		return ErrNotStarted
 	case e.stopping.Load():
 		return ErrStopped
-	case e.client == nil && e.opts.NoReusePort && e.opts.LoadBalancing == RoundRobin:
+	case target == nil && e.client == nil && e.opts.NoReusePort && e.opts.LoadBalancing == RoundRobin:
 		return ErrUnsafeBalancing
 	}
 	e.dialing.Add(1)
 	c := &Conn{e: e, h: h, ctx: userCtx}
 	go func() {
 		defer e.dialing.Done()
-		if err := e.dial(ctx, addr, c); err != nil {
+		if err := e.dial(ctx, target, addr, c); err != nil {
 			c.flags |= fClosed
 			h.OnClose(c, err)
 		}
@@ -40,7 +57,7 @@ func (e *Engine) Dial(ctx context.Context, addr string, h Handler, userCtx any) 
 	return nil
 }
 
-func (e *Engine) dial(ctx context.Context, addr string, c *Conn) error {
+func (e *Engine) dial(ctx context.Context, target *Loop, addr string, c *Conn) error {
 	ctx, cancel := context.WithTimeout(ctx, e.opts.DialTimeout)
 	defer cancel()
 	stop := context.AfterFunc(e.dialCtx, cancel) // Stop aborts connects in flight
@@ -64,6 +81,16 @@ func (e *Engine) dial(ctx context.Context, addr string, c *Conn) error {
 	if e.stopping.Load() {
 		nc.Close()
 		return ErrStopped
+	}
+	if target != nil {
+		// Enroll dups the socket, closes nc and waits for OnOpen on
+		// the target loop.
+		ch, err := target.el.Enroll(gnet.NewContext(bgCtx, c), nc)
+		if err != nil {
+			nc.Close()
+			return err
+		}
+		return (<-ch).Err
 	}
 	if e.client != nil {
 		// EnrollContext dups the socket, closes nc and waits for OnOpen.

@@ -35,6 +35,18 @@ func (h *pingClient) OnData(c *Conn, in []byte) int {
 
 func (h *pingClient) OnClose(_ *Conn, err error) { h.closed <- err }
 
+func (h *pingClient) wantEcho(t *testing.T, want string) {
+	t.Helper()
+	select {
+	case got := <-h.got:
+		if got != want {
+			t.Fatalf("echo %q, want %q", got, want)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no echo for the dialed connection (want %q)", want)
+	}
+}
+
 func newPingClient() *pingClient {
 	return &pingClient{got: make(chan string, 1), closed: make(chan error, 1)}
 }
@@ -48,14 +60,7 @@ func TestDialIntoSameLoops(t *testing.T) {
 	if err := e.Dial(context.Background(), addr, h, "ping over the same loops"); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case got := <-h.got:
-		if got != "ping over the same loops" {
-			t.Fatalf("echo %q", got)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no echo for the dialed connection")
-	}
+	h.wantEcho(t, "ping over the same loops")
 	if err := <-h.closed; err != nil {
 		t.Fatalf("OnClose after Close got %v, want nil", err)
 	}
@@ -77,14 +82,7 @@ func TestDialFromClientOnlyEngine(t *testing.T) {
 	if err := cli.Dial(context.Background(), addr, h, "client engine"); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case got := <-h.got:
-		if got != "client engine" {
-			t.Fatalf("echo %q", got)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no echo for the client engine's connection")
-	}
+	h.wantEcho(t, "client engine")
 }
 
 // TestDialFailureReachesOnClose: a refused connect ends in OnClose with the
@@ -189,14 +187,7 @@ func TestStopDeadlineClosesTheRest(t *testing.T) {
 // TestExecuteFromAnotherGoroutine: Conn.Execute runs on the loop and its
 // writes are flushed.
 func TestExecuteFromAnotherGoroutine(t *testing.T) {
-	h := &openHandler{opened: make(chan *Conn, 1)}
-	_, addr := startWith(t, Options{Loops: 1}, h)
-	nc, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	c := <-h.opened
+	c, nc := connPair(t)
 	if err := c.Execute(func(c *Conn) { c.Write([]byte("from a worker")) }); err != nil {
 		t.Fatal(err)
 	}
@@ -210,14 +201,7 @@ func TestExecuteFromAnotherGoroutine(t *testing.T) {
 // TestWritesInOneEventAreBatched: many small writes inside one callback
 // leave the callback as one batch (the peer reads them all at once).
 func TestWritesInOneEventAreBatched(t *testing.T) {
-	h := &openHandler{opened: make(chan *Conn, 1)}
-	_, addr := startWith(t, Options{Loops: 1}, h)
-	nc, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	c := <-h.opened
+	c, nc := connPair(t)
 	c.Execute(func(c *Conn) {
 		for i := 0; i < 100; i++ {
 			c.Write([]byte("ab"))

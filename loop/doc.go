@@ -70,11 +70,27 @@
 // ends the connection; output still queued then gets one last
 // non-blocking writev.
 //
+// # UDP
+//
+// Engine.ListenUDP serves a UDP address with one SO_REUSEPORT socket per
+// loop, each driven by its own goroutine on raw epoll (gnet reads UDP one
+// recvfrom at a time, without control messages). Datagrams arrive in
+// batches through recvmmsg with their ECN codepoint and destination
+// address (IP_RECVTOS / IPV6_RECVTCLASS, IP_PKTINFO / IPV6_RECVPKTINFO)
+// and reach UDPHandler.OnDatagram; sends (WriteTo, or NextBuf and Commit
+// to write in place) queue and leave together through sendmmsg when the
+// event ends, each with its own ECN codepoint. A full queue returns
+// ErrWouldBlock and OnWritable follows. UDPConfig.Route lets a protocol
+// move a datagram to the socket that owns its connection (QUIC routes by
+// connection ID). Each socket's Loop runs Timers and Execute like a TCP
+// loop, its earliest timer deadline being the epoll_wait timeout.
+//
 // # Shutdown
 //
 // Stop refuses new connections (accepted ones are closed at once, Dial
 // returns ErrStopped), calls OnShutdown on every connection (an HTTP/2
 // session sends GOAWAY there; BaseHandler closes), waits for all of them to
 // close or for ctx, then closes the rest with ErrStopped and stops the
-// loops.
+// loops. UDP sockets get UDPHandler.OnShutdown and are waited for in the
+// same way.
 package loop

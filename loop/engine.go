@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 
 	"github.com/panjf2000/gnet/v2"
+
+	"github.com/ngloop/ngloop/buffers"
 )
 
 // Engine runs TCP connections on a set of event loops. Make one with
@@ -40,6 +42,10 @@ type Engine struct {
 	drainOnce sync.Once
 	stopOnce  sync.Once
 	stopErr   error
+	stopped   atomic.Bool
+
+	udp     []*UDPListener
+	udpPool buffers.SharedPool // copies of datagrams routed between UDP sockets
 }
 
 // NewEngine returns an engine with opts (zero fields take their defaults).
@@ -122,6 +128,7 @@ func (e *Engine) Start() error {
 			return err
 		}
 		e.client = cli
+		e.startUDP()
 		return nil
 	}
 	addrs := make([]string, len(lns))
@@ -143,7 +150,46 @@ func (e *Engine) Start() error {
 		e.watch.close()
 		return fmt.Errorf("loop: start: %w", err)
 	}
+	e.startUDP()
 	return nil
+}
+
+func (e *Engine) startUDP() {
+	for _, ul := range e.udp {
+		for _, s := range ul.sockets {
+			s.start()
+		}
+	}
+}
+
+// stopUDP gives every UDP socket OnShutdown, waits for them to close
+// until ctx ends, then stops the rest.
+func (e *Engine) stopUDP(ctx context.Context) error {
+	for _, ul := range e.udp {
+		for _, s := range ul.sockets {
+			s.post(func() { s.ul.h.OnShutdown(s) })
+		}
+	}
+	done := make(chan struct{})
+	go func() {
+		for _, ul := range e.udp {
+			ul.wg.Wait()
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+	}
+	for _, ul := range e.udp {
+		for _, s := range ul.sockets {
+			s.stopNow.Store(true)
+			s.post(nil)
+		}
+	}
+	<-done
+	return ctx.Err()
 }
 
 // loopFor returns the Loop for a gnet loop, creating it on first sight.
@@ -181,6 +227,9 @@ func (e *Engine) Conns() int { return int(e.live.Load()) }
 // are then closed with ErrStopped. The loops and the watcher are gone when
 // Stop returns.
 //
+// Stop waits for the loops, so it must not be called from a loop goroutine
+// (a handler, timer or Execute function); start a goroutine for it there.
+//
 // Returns nil if every connection closed in time, ctx.Err() if some had to
 // be closed, or ErrNotStarted.
 func (e *Engine) Stop(ctx context.Context) error {
@@ -190,6 +239,11 @@ func (e *Engine) Stop(ctx context.Context) error {
 		// Nothing runs yet; give back the ports Listen reserved.
 		for _, ln := range e.listeners {
 			ln.release()
+		}
+		for _, ul := range e.udp {
+			for _, s := range ul.sockets {
+				s.closeFDs()
+			}
 		}
 	}
 	e.mu.Unlock()
@@ -219,6 +273,9 @@ func (e *Engine) stop(ctx context.Context) error {
 			err = ctx.Err()
 		}
 	}
+	if uerr := e.stopUDP(ctx); err == nil {
+		err = uerr
+	}
 	e.forcing.Store(true)
 	if e.client != nil {
 		_ = e.client.Stop()
@@ -229,9 +286,12 @@ func (e *Engine) stop(ctx context.Context) error {
 		<-e.runDone
 	}
 	for _, l := range e.Loops() {
-		l.waker.Stop()
+		if l.waker != nil {
+			l.waker.Stop()
+		}
 	}
 	e.watch.close()
+	e.stopped.Store(true)
 	return err
 }
 

@@ -38,6 +38,9 @@ var (
 	// left more than Options.MaxInputBuffered bytes unconsumed.
 	ErrInputOverflow = errors.New("loop: unconsumed input exceeds MaxInputBuffered")
 
+	// ErrNotTCPLoop is returned by Loop.Dial on a UDP socket's loop.
+	ErrNotTCPLoop = errors.New("loop: not a TCP loop")
+
 	// ErrUnsafeBalancing is returned by Dial when the engine listens without
 	// SO_REUSEPORT and balances RoundRobin: gnet's round-robin counter is
 	// not safe to share between its acceptor and a dialing goroutine.

@@ -40,6 +40,8 @@ type Loop struct {
 	timerRun, prevTimerRun int64
 
 	iov [2]iovec // writev scratch
+
+	udp *UDPSocket // set for a UDP socket's loop; el is nil then
 }
 
 func newLoop(e *Engine, el gnet.EventLoop, index int) *Loop {
@@ -48,6 +50,15 @@ func newLoop(e *Engine, el gnet.EventLoop, index int) *Loop {
 	l.runTimersFn = func(context.Context) error { l.runTimers(); return nil }
 	l.waker = time.AfterFunc(time.Hour, l.postTimers)
 	l.waker.Stop()
+	return l
+}
+
+// newUDPLoop makes the loop of a UDP socket: timers and Execute work as
+// on a TCP loop, but the socket's goroutine drives them (the earliest
+// deadline is its epoll_wait timeout, work arrives through its eventfd).
+func newUDPLoop(e *Engine, s *UDPSocket) *Loop {
+	l := &Loop{e: e, index: s.index, pollFD: -1, udp: s}
+	l.pool.Retain = e.opts.HighWater * 4
 	return l
 }
 
@@ -67,6 +78,12 @@ func (l *Loop) Pool() *buffers.LocalPool { return &l.pool }
 //
 // Returns nil on success, or ErrStopped — the engine has shut down.
 func (l *Loop) Execute(fn func()) error {
+	if l.udp != nil {
+		if !l.udp.post(fn) { // drainPosted runs fn inside begin/end
+			return ErrStopped
+		}
+		return nil
+	}
 	err := l.el.Execute(bgCtx, gnet.RunnableFunc(func(context.Context) error {
 		l.begin(nil)
 		fn()
@@ -93,6 +110,9 @@ func (l *Loop) end(cur *Conn) gnet.Action {
 	l.depth--
 	if l.depth > 0 {
 		return gnet.None
+	}
+	if l.udp != nil && l.udp.send.dirty {
+		l.udp.flush()
 	}
 	for l.dirty != nil {
 		c := l.dirty

@@ -53,19 +53,7 @@ func heapAfterGC() uint64 {
 func TestSlowReaderBoundsMemory(t *testing.T) {
 	const total = 64 << 20
 	h := &countingEcho{}
-	e, err := NewEngine(Options{Loops: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := e.Listen("127.0.0.1:0", h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer stopEngine(t, e)
-	addr := ln.Addr().String()
+	e, addr := startWith(t, Options{Loops: 1}, h)
 
 	// Warm up one echo so pools and gnet buffers exist before measuring.
 	checkEcho(t, addr, 3)

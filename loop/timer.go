@@ -172,6 +172,9 @@ func (h *timerHeap) remove(i int) {
 // armTimer makes sure the loop wakes by deadline. Pushing a deadline later
 // costs nothing: the wake-up finds nothing due and re-arms.
 func (l *Loop) armTimer(deadline int64) {
+	if l.udp != nil {
+		return // the UDP loop reads the heap top before every wait
+	}
 	if l.armed != 0 && l.armed <= deadline {
 		return
 	}

@@ -17,29 +17,24 @@ type openHandler struct {
 
 func (h *openHandler) OnOpen(c *Conn) { h.opened <- c }
 
-// loopOf starts a one-loop engine and returns one of its loops (reached
-// through an accepted connection).
-func loopOf(t *testing.T) *Loop {
+// connPair starts a one-loop engine whose handler does nothing and returns
+// both ends of one connection: the server's Conn and the client's socket.
+func connPair(t *testing.T) (*Conn, net.Conn) {
 	t.Helper()
 	h := &openHandler{opened: make(chan *Conn, 1)}
-	e, err := NewEngine(Options{Loops: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := e.Listen("127.0.0.1:0", h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stopEngine(t, e) })
-	nc, err := net.Dial("tcp", ln.Addr().String())
+	_, addr := startWith(t, Options{Loops: 1}, h)
+	nc, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { nc.Close() })
-	return (<-h.opened).Loop()
+	return <-h.opened, nc
+}
+
+// loopOf returns the loop of a one-loop engine.
+func loopOf(t *testing.T) *Loop {
+	c, _ := connPair(t)
+	return c.Loop()
 }
 
 type testTimer struct {

@@ -20,14 +20,14 @@ type openedPkt struct {
 
 // openDatagram decrypts every packet of a datagram with the keys of the
 // Conn that would receive it (by copy, leaving that Conn untouched).
-func openDatagram(t *testing.T, rcv *Conn, b []byte) []openedPkt {
+func openDatagram(t testing.TB, rcv *Conn, b []byte) []openedPkt {
 	t.Helper()
 	return openDatagramDCIDLen(t, rcv, b, len(rcv.scid))
 }
 
 // openDatagramDCIDLen is openDatagram for short headers whose
 // Destination Connection ID has dcidLen bytes.
-func openDatagramDCIDLen(t *testing.T, rcv *Conn, b []byte, dcidLen int) []openedPkt {
+func openDatagramDCIDLen(t testing.TB, rcv *Conn, b []byte, dcidLen int) []openedPkt {
 	t.Helper()
 	b = append([]byte(nil), b...)
 	var out []openedPkt
@@ -419,5 +419,16 @@ func TestConnReceivedTransportCloseReportsCodeAndReason(t *testing.T) {
 	e := p.client.CloseError()
 	if e == nil || e.Type != CCErrTypeTransport || e.ErrorCode != ProtocolViolation || e.FrameType != 0x1e || string(e.Reason) != "bad" {
 		t.Fatalf("CloseError = %v, want transport PROTOCOL_VIOLATION frame 0x1e \"bad\"", e)
+	}
+}
+
+func TestWriteConnectionCloseCodeOutOfRange(t *testing.T) {
+	p := establishedPair(t)
+	n, err := p.client.WriteConnectionClose(nil, nil, make([]byte, 1500), &CCErr{Type: CCErrTypeApplication, ErrorCode: 1 << 62}, p.ts)
+	if n != 0 || !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("close with code 2^62 = %d, %v; want ErrInvalidArgument (no varint can carry it)", n, err)
+	}
+	if p.client.InClosingPeriod() {
+		t.Errorf("the refused close changed the state")
 	}
 }

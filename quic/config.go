@@ -83,8 +83,8 @@ type Settings struct {
 	// InitialRTT before any sample (RFC 9002, Section 6.2.2: 333 ms).
 	InitialRTT Duration
 	// MaxTxUDPPayloadSize is the largest datagram the connection writes,
-	// default MaxUDPPayloadSize (1200). The peer's max_udp_payload_size
-	// caps it further.
+	// default MaxUDPPayloadSize (1200), at most 16383. The peer's
+	// max_udp_payload_size caps it further.
 	MaxTxUDPPayloadSize int
 	// HandshakeTimeout ends a connection whose handshake has not
 	// completed, default 10 s.
@@ -125,8 +125,19 @@ type Settings struct {
 	// Token is sent by a client in its Initial packets (from NEW_TOKEN or
 	// Retry of an earlier connection).
 	Token []byte
+	// OriginalDCID is set by a server that sent a Retry: the Destination
+	// Connection ID of the client's first Initial, before the Retry. The
+	// server then advertises it as original_destination_connection_id and
+	// the Retry's Source Connection ID (the DCID of the new Initial) as
+	// retry_source_connection_id (RFC 9000, Section 7.3). The server has
+	// validated the client's address by then (Section 8.1.2).
+	OriginalDCID []byte
 	// Version is the QUIC version a client starts with, default 1.
 	Version uint32
+	// StatelessResetToken is a server's stateless_reset_token (RFC 9000,
+	// Section 10.3), usually derived from SCID with a static key so that
+	// WriteStatelessReset can answer for a lost connection; default random.
+	StatelessResetToken *[16]byte
 }
 
 // TransportParams are the local transport parameters sent to the peer
@@ -178,8 +189,9 @@ func (s Settings) withDefaults() Settings {
 	if s.MaxTxUDPPayloadSize < MaxUDPPayloadSize {
 		s.MaxTxUDPPayloadSize = MaxUDPPayloadSize
 	}
-	if s.MaxTxUDPPayloadSize > 65527 {
-		s.MaxTxUDPPayloadSize = 65527
+	// The 2-byte Length field of long header packets holds at most 16383.
+	if s.MaxTxUDPPayloadSize > 16383 {
+		s.MaxTxUDPPayloadSize = 16383
 	}
 	if s.HandshakeTimeout == 0 {
 		s.HandshakeTimeout = 10 * Seconds
@@ -187,7 +199,7 @@ func (s Settings) withDefaults() Settings {
 	if s.NewCC == nil {
 		s.NewCC = func(mds uint64) CongestionController { return NewReno(mds) }
 	}
-	if s.CIDLen == 0 {
+	if s.CIDLen <= 0 {
 		s.CIDLen = 8
 	}
 	if s.CIDLen > 20 {
@@ -202,19 +214,19 @@ func (s Settings) withDefaults() Settings {
 	if s.MaxWindow == 0 {
 		s.MaxWindow = 15 << 20
 	}
-	if s.MaxAckRanges == 0 {
+	if s.MaxAckRanges <= 0 {
 		s.MaxAckRanges = 32
 	}
-	if s.MaxStreamGaps == 0 {
+	if s.MaxStreamGaps <= 0 {
 		s.MaxStreamGaps = 1000
 	}
-	if s.MaxCryptoBuffer == 0 {
+	if s.MaxCryptoBuffer <= 0 {
 		s.MaxCryptoBuffer = 64 << 10
 	}
-	if s.MaxStreams == 0 {
+	if s.MaxStreams <= 0 {
 		s.MaxStreams = 10000
 	}
-	if s.AmplificationFactor == 0 {
+	if s.AmplificationFactor <= 0 {
 		s.AmplificationFactor = 3
 	}
 	if s.Version == 0 {
@@ -237,4 +249,28 @@ func (p TransportParams) withDefaults() TransportParams {
 		p.ActiveConnectionIDLimit = 2
 	}
 	return p
+}
+
+// valid checks the parameters against RFC 9000, Section 18.2, so that
+// they can be encoded and a peer will accept them.
+func (p TransportParams) valid() bool {
+	const maxV = 1<<62 - 1
+	for _, v := range []uint64{p.InitialMaxData, p.InitialMaxStreamDataBidiLocal,
+		p.InitialMaxStreamDataBidiRemote, p.InitialMaxStreamDataUni, p.MaxDatagramFrameSize,
+		p.ActiveConnectionIDLimit} {
+		if v > maxV {
+			return false
+		}
+	}
+	// "... a value greater than 2^60 ... would allow a maximum stream ID
+	// that cannot be expressed as a variable-length integer".
+	if p.InitialMaxStreamsBidi > 1<<60 || p.InitialMaxStreamsUni > 1<<60 {
+		return false
+	}
+	// "Values below 1200 are invalid"; max_ack_delay "values of 2^14 or
+	// greater are invalid".
+	if p.MaxUDPPayloadSize < 1200 || p.MaxUDPPayloadSize > 65527 || p.MaxAckDelay >= (1<<14)*Milliseconds {
+		return false
+	}
+	return p.MaxIdleTimeout/Milliseconds <= maxV
 }

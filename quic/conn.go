@@ -3,7 +3,6 @@ package quic
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"io"
 
 	"github.com/ngloop/ngloop/quic/internal/protect"
@@ -67,7 +66,7 @@ type Conn struct {
 	scid       []byte // ours
 	dcid       []byte // the peer's, current
 	odcid      []byte // the client's first Destination Connection ID
-	rscid      []byte // Retry's Source Connection ID (client after Retry)
+	rscid      []byte // the Retry's Source Connection ID, when a Retry happened
 	peerSCID   []byte // the peer's Source Connection ID from its first packet
 	token      []byte // client: token for Initial packets
 	resetToken [16]byte
@@ -99,6 +98,7 @@ type Conn struct {
 	createdAt          Tstamp
 
 	rtt         RTTStats
+	stats       connStats
 	cc          CongestionController
 	inFlight    uint64
 	ptoCount    int
@@ -135,12 +135,17 @@ type Conn struct {
 	pend pendingPkt
 
 	path             Path
+	datagram         []byte // DATAGRAM payload of the WriteDatagram call in progress
+	hasDatagram      bool
+	datagramSent     bool
 	pathResponse     [8]byte
 	needPathResponse bool
 
+	undecryptable [][]byte // packets waiting for their keys
+	userData      any
+
 	ackRanges [64]wire.AckRange // scratch for parsing ACK frames
 	frame     wire.Frame
-	scratch   [64]byte
 }
 
 // streamLimits counts streams of one kind and direction.
@@ -170,10 +175,13 @@ type connFlow struct {
 // from WritePkt.
 //
 // Returns the connection, or one of: ErrInvalidArgument — cfg or cfg.TLS
-// is nil, or the TLS config lacks a ServerName and InsecureSkipVerify;
+// is nil, or cfg.Params has a value RFC 9000, Section 18.2 forbids;
 // ErrCrypto — crypto/tls refused to start.
 func NewClientConn(cfg *Config, path *Path, ts Tstamp) (*Conn, error) {
 	if cfg == nil || cfg.TLS == nil {
+		return nil, ErrInvalidArgument
+	}
+	if !cfg.Params.withDefaults().valid() {
 		return nil, ErrInvalidArgument
 	}
 	c := newConn(cfg, false, ts)
@@ -200,7 +208,7 @@ func NewClientConn(cfg *Config, path *Path, ts Tstamp) (*Conn, error) {
 	c.odcid = append([]byte(nil), c.dcid...)
 	c.token = append([]byte(nil), c.settings.Token...)
 	c.installInitialKeys(c.dcid)
-	c.tls = tls.QUICClient(&tls.QUICConfig{TLSConfig: cfg.TLS})
+	c.tls = tls.QUICClient(&tls.QUICConfig{TLSConfig: tls13(cfg.TLS)})
 	c.tls.SetTransportParameters(c.localParamsBytes())
 	if err := c.startTLS(); err != nil {
 		return nil, err
@@ -213,8 +221,8 @@ func NewClientConn(cfg *Config, path *Path, ts Tstamp) (*Conn, error) {
 // packet (an Initial) and does not process it: pass the same datagram to
 // ReadPkt next, as with ngtcp2_accept followed by ngtcp2_conn_read_pkt.
 //
-// Returns the connection, or one of: ErrInvalidArgument — cfg, cfg.TLS
-// or a certificate is missing; ErrDropConn — initial is not a client
+// Returns the connection, or one of: ErrInvalidArgument — cfg or cfg.TLS
+// is nil, or cfg.Params has a value RFC 9000, Section 18.2 forbids; ErrDropConn — initial is not a client
 // Initial packet of a supported version with a Destination Connection ID
 // of at least 8 bytes (RFC 9000, Section 7.2); ErrCrypto — crypto/tls
 // refused to start.
@@ -227,6 +235,9 @@ func NewServerConn(cfg *Config, path *Path, initial []byte, ts Tstamp) (*Conn, e
 		len(hdr.DstConnID) < 8 || len(initial) < MaxUDPPayloadSize {
 		return nil, ErrDropConn
 	}
+	if !cfg.Params.withDefaults().valid() {
+		return nil, ErrInvalidArgument
+	}
 	c := newConn(cfg, true, ts)
 	if path != nil {
 		c.path = *path
@@ -236,13 +247,21 @@ func NewServerConn(cfg *Config, path *Path, initial []byte, ts Tstamp) (*Conn, e
 		return nil, err
 	}
 	c.odcid = append([]byte(nil), hdr.DstConnID...)
+	if c.settings.OriginalDCID != nil {
+		// After a Retry: the Initial is addressed to the Retry's SCID.
+		c.rscid = c.odcid
+		c.odcid = append([]byte(nil), c.settings.OriginalDCID...)
+		c.addrValidated = true
+	}
 	c.dcid = append([]byte(nil), hdr.SrcConnID...)
 	c.peerSCID = append([]byte(nil), hdr.SrcConnID...)
-	if _, err := io.ReadFull(c.settings.Rand, c.resetToken[:]); err != nil {
+	if t := c.settings.StatelessResetToken; t != nil {
+		c.resetToken = *t
+	} else if _, err := io.ReadFull(c.settings.Rand, c.resetToken[:]); err != nil {
 		return nil, ErrNoMem
 	}
-	c.installInitialKeys(c.odcid)
-	c.tls = tls.QUICServer(&tls.QUICConfig{TLSConfig: cfg.TLS})
+	c.installInitialKeys(hdr.DstConnID)
+	c.tls = tls.QUICServer(&tls.QUICConfig{TLSConfig: tls13(cfg.TLS)})
 	c.tls.SetTransportParameters(c.localParamsBytes())
 	if err := c.startTLS(); err != nil {
 		return nil, err
@@ -281,6 +300,17 @@ func newConn(cfg *Config, server bool, ts Tstamp) *Conn {
 	return c
 }
 
+// tls13 returns conf with MinVersion raised to TLS 1.3, which QUIC
+// requires (RFC 9001, Section 4.2); crypto/tls refuses to start otherwise.
+func tls13(conf *tls.Config) *tls.Config {
+	if conf.MinVersion >= tls.VersionTLS13 {
+		return conf
+	}
+	c := conf.Clone()
+	c.MinVersion = tls.VersionTLS13
+	return c
+}
+
 // cid returns given (copied) or a random ID of length n.
 func (c *Conn) cid(given []byte, n int) ([]byte, error) {
 	if given != nil {
@@ -307,6 +337,13 @@ func (c *Conn) installInitialKeys(dcid []byte) {
 	in.hasSend, in.hasRecv = true, true
 }
 
+// SetUserData attaches application data to the connection (ngtcp2's
+// user_data), for callbacks shared by many connections.
+func (c *Conn) SetUserData(v any) { c.userData = v }
+
+// UserData returns what SetUserData stored.
+func (c *Conn) UserData() any { return c.userData }
+
 // IsServer reports whether this is the server side.
 func (c *Conn) IsServer() bool { return c.server }
 
@@ -320,6 +357,17 @@ func (c *Conn) DCID() []byte { return c.dcid }
 // ODCID is the Destination Connection ID of the client's first Initial
 // (a server's router maps it to this Conn too until the client switches).
 func (c *Conn) ODCID() []byte { return c.odcid }
+
+// InitialDCID is the Destination Connection ID of the client Initial that
+// created a server Conn: ODCID, or after a Retry the Retry's Source
+// Connection ID. A router maps it to the Conn until the client switches
+// to SCID.
+func (c *Conn) InitialDCID() []byte {
+	if c.server && c.rscid != nil {
+		return c.rscid
+	}
+	return c.odcid
+}
 
 // Version is the negotiated QUIC version.
 func (c *Conn) Version() uint32 { return uint32(c.version) }
@@ -360,4 +408,12 @@ func (c *Conn) closeTLS() {
 	}
 }
 
-var errInternal = errors.New("quic: internal error")
+// Del releases the connection's resources at once (ngtcp2_conn_del): the
+// TLS stack's goroutine and every buffer. The Conn must not be used
+// afterwards. A connection that ends by closing, draining or idle
+// timeout releases them by itself.
+func (c *Conn) Del() {
+	c.releaseStreams()
+	c.streams = nil
+	c.state = stateClosed
+}

@@ -45,6 +45,7 @@ func (c *Conn) violation(code, frameType uint64, rule string, err Error) error {
 // Returns the datagram length, or one of: ErrNoBuf — the buffer is too
 // small; ErrInvalidState — the connection is already closing, draining
 // or closed, or the call came from inside a callback;
+// ErrInvalidArgument — the error code or frame type is above 2^62-1;
 // ErrPktNumExhausted — no packet number is left.
 func (c *Conn) WriteConnectionClose(path *Path, pi *PktInfo, dest []byte, ccerr *CCErr, ts Tstamp) (int, error) {
 	if ccerr == nil || ccerr.Type != CCErrTypeTransport && ccerr.Type != CCErrTypeApplication {
@@ -54,6 +55,9 @@ func (c *Conn) WriteConnectionClose(path *Path, pi *PktInfo, dest []byte, ccerr 
 	// functions": the connection is mid-update there.
 	if c.state >= stateClosing || c.inCall {
 		return 0, ErrInvalidState
+	}
+	if ccerr.ErrorCode > wire.MaxVarint || ccerr.FrameType > wire.MaxVarint {
+		return 0, ErrInvalidArgument
 	}
 	c.pend.active = false
 	n, err := c.writeConnectionClose(dest, ccerr, ts)

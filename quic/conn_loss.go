@@ -26,7 +26,10 @@ func (c *Conn) recvAck(sid spaceID, f *wire.Frame, ts Tstamp) error {
 		sp.largestAcked = largest
 	}
 	pkts := sp.sent.pkts
-	var newestAcked *sentPacket
+	// The newest acknowledged packet's number and send time are copied:
+	// onPacketAcked hands the packet back to the pool, which clears it.
+	var newestPN int64 = -1
+	var newestTime Tstamp
 	ackedEliciting := false
 	r := 0
 	for i := len(pkts) - 1; i >= 0 && r < len(f.AckRanges); {
@@ -37,8 +40,8 @@ func (c *Conn) recvAck(sid spaceID, f *wire.Frame, ts Tstamp) error {
 		case uint64(p.pn) < f.AckRanges[r].Smallest:
 			r++
 		default:
-			if newestAcked == nil {
-				newestAcked = p
+			if newestPN < 0 {
+				newestPN, newestTime = p.pn, p.time
 			}
 			if p.ackEliciting {
 				ackedEliciting = true
@@ -51,29 +54,37 @@ func (c *Conn) recvAck(sid spaceID, f *wire.Frame, ts Tstamp) error {
 			i--
 		}
 	}
-	if newestAcked == nil {
+	if newestPN < 0 {
 		return nil
+	}
+	if sid == spaceApp && !c.server && c.handshakeCompleted {
+		// RFC 9001, Section 4.1.2: "the client MAY consider the handshake
+		// to be confirmed when it receives an acknowledgment for a 1-RTT
+		// packet".
+		if err := c.confirmHandshake(); err != nil {
+			sp.sent.compact()
+			return err
+		}
 	}
 	// RFC 9002, Section 5.1: an RTT sample when the largest acknowledged is
 	// newly acknowledged and at least one newly acked packet was
 	// ack-eliciting.
-	if newestAcked.pn == largest && ackedEliciting && ts >= newestAcked.time {
+	if newestPN == largest && ackedEliciting && ts >= newestTime {
 		var ackDelay Duration
 		if sid == spaceApp {
 			exp := uint64(3)
 			if c.havePeer {
 				exp = c.peer.AckDelayExponent
 			}
-			if exp <= 20 {
-				ackDelay = Duration(f.AckDelay<<exp) * Microseconds
-			}
+			// Saturating: the field is peer input up to 2^62-1.
+			ackDelay = Duration(wire.DecodeAckDelay(f.AckDelay, exp))
 			// RFC 9002, Section 5.3: limit ack_delay by max_ack_delay once
 			// the handshake is confirmed.
 			if m := c.peerMaxAckDelay(); c.handshakeConfirmed && ackDelay > m {
 				ackDelay = m
 			}
 		}
-		c.rtt.update(Duration(ts-newestAcked.time), ackDelay)
+		c.rtt.update(Duration(ts-newestTime), ackDelay)
 	}
 	sp.sent.compact()
 	c.detectLoss(sid, ts)
@@ -179,7 +190,7 @@ func (c *Conn) detectLoss(sid spaceID, ts Tstamp) {
 	}
 	delay := Tstamp(c.lossDelay())
 	var lostBytes uint64
-	var lastLostTime Tstamp
+	var firstLostTime, lastLostTime Tstamp
 	any := false
 	for i, p := range sp.sent.pkts {
 		if p.pn > sp.largestAcked {
@@ -188,9 +199,13 @@ func (c *Conn) detectLoss(sid spaceID, ts Tstamp) {
 		if p.time+delay <= ts || sp.largestAcked >= p.pn+packetThreshold {
 			sp.sent.pkts[i] = nil
 			any = true
+			c.stats.lost++
 			if p.inFlight {
 				c.removeInFlight(sp, p)
 				lostBytes += p.size
+				if firstLostTime == 0 {
+					firstLostTime = p.time
+				}
 				lastLostTime = p.time
 			}
 			c.onPacketLost(sid, p)
@@ -206,6 +221,14 @@ func (c *Conn) detectLoss(sid spaceID, ts Tstamp) {
 	}
 	if lostBytes > 0 {
 		c.cc.OnPacketsLost(ts, lostBytes, lastLostTime)
+		// RFC 9002, Section 7.6: losing every packet sent over more than
+		// three PTOs (with an RTT sample to judge by) is persistent
+		// congestion. The lost packets of one detection pass stand in for
+		// "all packets in the period"; the full check comes with the
+		// recovery machinery of a later issue.
+		if c.rtt.HasSample && Duration(lastLostTime-firstLostTime) > 3*c.rtt.pto(c.peerMaxAckDelay()) {
+			c.cc.OnPersistentCongestion(ts)
+		}
 	}
 }
 
@@ -283,14 +306,7 @@ func (c *Conn) discardSpace(sid spaceID) {
 	}
 	sp.discarded = true
 	sp.hasSend, sp.hasRecv = false, false
-	for _, p := range sp.sent.pkts {
-		if p.inFlight {
-			c.removeInFlight(sp, p)
-			c.cc.OnPacketDiscarded(p.size)
-		}
-		sp.sent.put(p)
-	}
-	sp.sent.pkts = sp.sent.pkts[:0]
+	c.forgetSent(sp)
 	sp.sent.pool = nil
 	sp.crypto.reset()
 	sp.crypto.ring = nil
@@ -300,6 +316,20 @@ func (c *Conn) discardSpace(sid spaceID) {
 	sp.ackElicitingInFlight = 0
 	sp.recv.onAckSent()
 	c.ptoCount = 0
+}
+
+// forgetSent drops a space's sent packets without counting them as
+// acknowledged or lost (RFC 9002, Section 6.4: discarded keys; or a Retry).
+func (c *Conn) forgetSent(sp *pnSpace) {
+	for _, p := range sp.sent.pkts {
+		if p.inFlight {
+			c.removeInFlight(sp, p)
+			c.cc.OnPacketDiscarded(p.size)
+		}
+		sp.sent.put(p)
+	}
+	clear(sp.sent.pkts)
+	sp.sent.pkts = sp.sent.pkts[:0]
 }
 
 // lossTimer returns the earliest loss time and its space (RFC 9002,

@@ -3,7 +3,6 @@ package quic
 import (
 	"errors"
 
-	"github.com/ngloop/ngloop/quic/internal/protect"
 	"github.com/ngloop/ngloop/quic/internal/wire"
 )
 
@@ -48,6 +47,13 @@ func (c *Conn) ReadPkt(path *Path, pi *PktInfo, pkt []byte, ts Tstamp) error {
 	if !c.addrValidated {
 		c.bytesRecv += uint64(len(pkt))
 	}
+	if err := c.readDatagram(pkt, ts); err != nil {
+		return err
+	}
+	return c.replayUndecryptable(ts)
+}
+
+func (c *Conn) readDatagram(pkt []byte, ts Tstamp) error {
 	first := true
 	for len(pkt) > 0 {
 		n, err := c.readPacket(pkt, first, ts)
@@ -59,6 +65,49 @@ func (c *Conn) ReadPkt(path *Path, pi *PktInfo, pkt []byte, ts Tstamp) error {
 		}
 		pkt = pkt[n:]
 		first = false
+	}
+	return nil
+}
+
+// maxUndecryptable bounds the packets kept while their keys are not yet
+// available (RFC 9001, Section 5.7: "endpoints MAY buffer ... a limited
+// number of packets").
+const maxUndecryptable = 4
+
+// bufferUndecryptable keeps a copy of a Handshake or 1-RTT packet that
+// arrived before its keys, as reordering can cause during the handshake.
+func (c *Conn) bufferUndecryptable(p []byte) {
+	if len(c.undecryptable) >= maxUndecryptable || len(p) > 2048 {
+		return
+	}
+	c.undecryptable = append(c.undecryptable, append([]byte(nil), p...))
+}
+
+// replayUndecryptable processes buffered packets whose keys arrived.
+func (c *Conn) replayUndecryptable(ts Tstamp) error {
+	for i := 0; i < len(c.undecryptable); i++ {
+		p := c.undecryptable[i]
+		sid := spaceApp
+		if wire.IsLongHeader(p[0]) {
+			sid = spaceHandshake
+		}
+		sp := &c.spaces[sid]
+		if sp.discarded {
+			c.undecryptable = append(c.undecryptable[:i], c.undecryptable[i+1:]...)
+			i--
+			continue
+		}
+		if !sp.hasRecv {
+			continue
+		}
+		c.undecryptable = append(c.undecryptable[:i], c.undecryptable[i+1:]...)
+		i--
+		if err := c.readDatagram(p, ts); err != nil {
+			return err
+		}
+	}
+	if len(c.undecryptable) == 0 {
+		c.undecryptable = nil
 	}
 	return nil
 }
@@ -89,6 +138,9 @@ func (c *Conn) readPacket(b []byte, first bool, ts Tstamp) (int, error) {
 		return n, nil
 	}
 	if !c.dcidMatches(&hdr) {
+		if hdr.Type == wire.Packet1RTT && c.isStatelessReset(b) {
+			return len(b), c.enterDraining(&CCErr{Type: CCErrTypeIdleClose}, ts)
+		}
 		return n, nil
 	}
 	var sid spaceID
@@ -109,6 +161,9 @@ func (c *Conn) readPacket(b []byte, first bool, ts Tstamp) (int, error) {
 	}
 	sp := &c.spaces[sid]
 	if !sp.hasRecv || sp.discarded {
+		if !sp.discarded && sid != spaceInitial {
+			c.bufferUndecryptable(b[:n])
+		}
 		return n, nil
 	}
 	// RFC 9000, Section 7.2: "Once a client has received a valid Initial
@@ -120,6 +175,9 @@ func (c *Conn) readPacket(b []byte, first bool, ts Tstamp) (int, error) {
 	pktb := b[:n]
 	pn, pnLen, err := sp.recvKeys.RemoveHeaderProtection(pktb, hdr.PNOffset, sp.recv.largest)
 	if err != nil {
+		if sid == spaceApp && c.isStatelessReset(b) {
+			return len(b), c.enterDraining(&CCErr{Type: CCErrTypeIdleClose}, ts)
+		}
 		return n, nil
 	}
 	hdrLen := hdr.PNOffset + pnLen
@@ -130,10 +188,10 @@ func (c *Conn) readPacket(b []byte, first bool, ts Tstamp) (int, error) {
 		payload, err = sp.recvKeys.Decrypt(pktb, hdrLen, pn)
 	}
 	if err != nil {
-		if errors.Is(err, protect.ErrDecrypt) || err == ErrDecrypt {
-			if sid == spaceApp && c.isStatelessReset(b) {
-				return len(b), c.enterDraining(&CCErr{Type: CCErrTypeIdleClose}, ts)
-			}
+		// RFC 9000, Section 10.3.1: a packet that cannot be decrypted may
+		// be a stateless reset.
+		if sid == spaceApp && c.isStatelessReset(b) {
+			return len(b), c.enterDraining(&CCErr{Type: CCErrTypeIdleClose}, ts)
 		}
 		return n, nil
 	}
@@ -174,6 +232,7 @@ func (c *Conn) readPacket(b []byte, first bool, ts Tstamp) (int, error) {
 	}
 	c.lastActivity = ts
 	c.ackElicitingSince = false
+	c.stats.recv++
 	if c.server && sid == spaceHandshake {
 		// RFC 9000, Section 8.1: a Handshake packet from the client
 		// validates its address. RFC 9001, Section 4.9.1: "a server MUST
@@ -192,7 +251,7 @@ func (c *Conn) dcidMatches(h *wire.Header) bool {
 	if d == string(c.scid) {
 		return true
 	}
-	return c.server && h.Type == wire.PacketInitial && d == string(c.odcid)
+	return c.server && h.Type == wire.PacketInitial && (d == string(c.odcid) || d == string(c.rscid))
 }
 
 // readFrames dispatches the frames of a decrypted payload.

@@ -10,6 +10,11 @@ import (
 // without sending a CONNECTION_CLOSE frame".
 const maxPacketNumber = 1<<62 - 1
 
+// minDatagramBuf is the smallest buffer WritePkt works with: a short
+// header with a 20-byte connection ID, a packet number, a few frames and
+// the tag.
+const minDatagramBuf = 64
+
 // WritePkt writes one datagram into dest: ACKs, handshake data, control
 // frames, retransmissions and probes, coalescing Initial, Handshake and
 // 1-RTT packets (RFC 9000, Section 12.2). It does not add new stream
@@ -21,7 +26,8 @@ const maxPacketNumber = 1<<62 - 1
 // period and no reply is due (after a due reply, the saved
 // CONNECTION_CLOSE is returned as the datagram); ErrDraining — the
 // connection is draining; ErrInvalidState — the connection is closed;
-// ErrPktNumExhausted — no packet number is left; ErrCallbackFailure —
+// ErrPktNumExhausted — no packet number is left; ErrNoBuf — dest is
+// shorter than 64 bytes; ErrCallbackFailure —
 // a callback failed; ErrInvalidArgument — a datagram left open by
 // WriteStreamFlagMore was in another buffer.
 func (c *Conn) WritePkt(path *Path, pi *PktInfo, dest []byte, ts Tstamp) (int, error) {
@@ -44,7 +50,8 @@ func (c *Conn) WritePkt(path *Path, pi *PktInfo, dest []byte, ts Tstamp) (int, e
 // room: it stays open in dest (call again with the same dest, for
 // another stream or with -1 to finish it); ErrStreamDataBlocked — the
 // stream's flow control credit is used up and nothing else was written
-// (a STREAM_DATA_BLOCKED frame is queued); ErrStreamNotFound — no such
+// (a STREAM_DATA_BLOCKED frame is queued; with WriteStreamFlagMore a
+// datagram holding other frames stays open as for ErrWriteMore); ErrStreamNotFound — no such
 // stream; ErrStreamShutWR — the stream has no send side, was reset, or
 // already ended.
 func (c *Conn) WriteStream(path *Path, pi *PktInfo, dest []byte, flags WriteStreamFlags,
@@ -98,6 +105,9 @@ func (c *Conn) write(path *Path, pi *PktInfo, dest []byte, flags WriteStreamFlag
 		}
 		c.pend.active = false
 	} else {
+		if len(dest) < minDatagramBuf {
+			return 0, 0, ErrNoBuf
+		}
 		limit := len(dest)
 		if limit > c.maxDatagram {
 			limit = c.maxDatagram
@@ -106,8 +116,8 @@ func (c *Conn) write(path *Path, pi *PktInfo, dest []byte, flags WriteStreamFlag
 			limit = int(a)
 		}
 		*d = dgram{buf: dest[:0], limit: limit}
-		if limit < 64 {
-			return 0, 0, nil
+		if limit < minDatagramBuf {
+			return 0, 0, nil // the amplification limit: wait for the client
 		}
 		if err := c.writeLongPackets(d, ts); err != nil {
 			return 0, 0, err
@@ -276,13 +286,7 @@ func (c *Conn) writeLongPackets(d *dgram, ts Tstamp) error {
 		if cwndOK {
 			c.writeCrypto(d, sid)
 		}
-		if sp.probes > 0 {
-			if !d.cur().sp.ackEliciting && d.room() >= 1 {
-				d.buf = wire.AppendPing(d.buf)
-				c.record(d, frameRec{kind: fkPing})
-			}
-			sp.probes--
-		}
+		c.writeProbe(d, sp)
 		if d.payloadLen() == 0 {
 			c.dropPacket(d)
 			continue
@@ -299,6 +303,20 @@ func (c *Conn) writeLongPackets(d *dgram, ts Tstamp) error {
 		}
 	}
 	return nil
+}
+
+// writeProbe makes the packet a PTO probe when one is due: it must be
+// ack-eliciting (RFC 9002, Section 6.2.4), so a PING is added when it
+// carries nothing else that is.
+func (c *Conn) writeProbe(d *dgram, sp *pnSpace) {
+	if sp.probes == 0 {
+		return
+	}
+	if !d.cur().sp.ackEliciting && d.room() >= 1 {
+		d.buf = wire.AppendPing(d.buf)
+		c.record(d, frameRec{kind: fkPing})
+	}
+	sp.probes--
 }
 
 // writeAck appends an ACK frame for the space's received packets.
@@ -357,9 +375,7 @@ func (c *Conn) appendCryptoRange(d *dgram, sb *sendBuf, start, end uint64) bool 
 	if n > uint64(room) {
 		n = uint64(room)
 	}
-	d.buf = wire.AppendCryptoFrame(d.buf, start, nil) // header with length 0, fixed below
-	d.buf = d.buf[:len(d.buf)-1]                      // drop the 1-byte zero length
-	d.buf = wire.AppendVarint(d.buf, n)
+	d.buf = wire.AppendCryptoFrameHeader(d.buf, start, int(n))
 	p := len(d.buf)
 	d.buf = d.buf[:p+int(n)]
 	sb.read(start, d.buf[p:])

@@ -31,12 +31,12 @@ func (c *Conn) writeShortPacket(d *dgram, s *stream, flags WriteStreamFlags, dat
 	continuing := d.n > 0 && d.cur().typ == wire.Packet1RTT
 	wantStream := s != nil && (len(data) > 0 || flags&WriteStreamFlagFin != 0)
 	if !continuing {
-		if !wantStream && !c.appHasWork(ts) {
+		if !wantStream && !c.hasDatagram && !c.appHasWork(ts) {
 			return 0, false, nil
 		}
-		// RFC 9001, Section 4.9.1 and 4.1.2: before the handshake completes
-		// a client sends nothing in 1-RTT but data (keys are installed when
-		// it completes anyway); a server may send 0.5-RTT data.
+		// 1-RTT send keys exist at the client once the handshake is
+		// complete, at the server once it sent its flight (0.5-RTT data,
+		// RFC 9001, Section 4.1.1).
 		if !c.startPacket(d, spaceApp, wire.Packet1RTT) {
 			return 0, false, nil
 		}
@@ -46,6 +46,7 @@ func (c *Conn) writeShortPacket(d *dgram, s *stream, flags WriteStreamFlags, dat
 		if err := c.writeControl(d); err != nil {
 			return 0, false, err
 		}
+		c.writeDatagramFrame(d)
 		if c.cwndAvailable(spaceApp) {
 			c.writeCrypto(d, spaceApp)
 			c.writeLostStreams(d)
@@ -55,12 +56,8 @@ func (c *Conn) writeShortPacket(d *dgram, s *stream, flags WriteStreamFlags, dat
 	if wantStream {
 		consumed, blocked = c.writeStreamData(d, s, flags, data)
 	}
-	if !continuing && sp.probes > 0 {
-		if !d.cur().sp.ackEliciting && d.room() >= 1 {
-			d.buf = wire.AppendPing(d.buf)
-			c.record(d, frameRec{kind: fkPing})
-		}
-		sp.probes--
+	if !continuing {
+		c.writeProbe(d, sp)
 	}
 	if d.payloadLen() == 0 {
 		c.dropPacket(d)
@@ -211,11 +208,7 @@ func (c *Conn) appendStreamRange(d *dgram, s *stream, start, end uint64, fin boo
 		n = uint64(room)
 		fin = false
 	}
-	p := len(d.buf)
-	d.buf = wire.AppendStreamFrame(d.buf, s.id, start, nil, fin, false)
-	// Patch in the length and data: AppendStreamFrame wrote no LEN bit.
-	d.buf[p] |= 0x02
-	d.buf = wire.AppendVarint(d.buf, n)
+	d.buf = wire.AppendStreamFrameHeader(d.buf, s.id, start, int(n), fin, true)
 	q := len(d.buf)
 	d.buf = d.buf[:q+int(n)]
 	s.send.read(start, d.buf[q:])
@@ -272,11 +265,7 @@ func (c *Conn) writeStreamData(d *dgram, s *stream, flags WriteStreamFlags, data
 		return 0, blocked
 	}
 	sb.push(data[:n])
-	p := len(d.buf)
-	d.buf = wire.AppendStreamFrame(d.buf, s.id, off, nil, fin, false)
-	d.buf[p] |= 0x02
-	d.buf = wire.AppendVarint(d.buf, n)
-	d.buf = append(d.buf, data[:n]...)
+	d.buf = wire.AppendStreamFrame(d.buf, s.id, off, data[:n], fin, true)
 	sb.next = sb.end
 	c.flow.sent += n
 	if fin {
@@ -285,70 +274,4 @@ func (c *Conn) writeStreamData(d *dgram, s *stream, flags WriteStreamFlags, data
 	}
 	c.record(d, frameRec{kind: fkStream, id: s.id, off: off, n: n, fin: fin})
 	return int(n), blocked && n == 0
-}
-
-// finishDatagram pads, seals and records every packet of the datagram
-// and returns its length.
-func (c *Conn) finishDatagram(d *dgram, ts Tstamp) int {
-	d.buf = wire.AppendPadding(d.buf, c.minPayloadPad(d))
-	// RFC 9000, Section 14.1: the padding that brings a datagram with an
-	// Initial packet to 1200 bytes goes into its last packet.
-	if total := len(d.buf) + tagLen; total < d.padTo {
-		pad := d.padTo - total
-		if total+pad > d.limit {
-			pad = d.limit - total
-		}
-		if pad > 0 {
-			d.buf = wire.AppendPadding(d.buf, pad)
-		}
-	}
-	for i := 0; i < d.n; i++ {
-		b := &d.pkts[i]
-		end := len(d.buf)
-		if i+1 < d.n {
-			end = d.pkts[i+1].start - tagLen
-		}
-		payloadLen := end - b.payloadStart
-		if b.lengthOff >= 0 {
-			wire.PutVarint2(d.buf[b.lengthOff:], uint64(b.pnLen+payloadLen+tagLen))
-		}
-		sp := &c.spaces[b.sid]
-		sp.sendKeys.Seal(d.buf[b.start:end:end+tagLen], b.pnOffset-b.start, b.pnLen, uint64(b.pn), payloadLen)
-		c.onPacketSent(b, uint64(end+tagLen-b.start), ts)
-	}
-	n := len(d.buf) + tagLen
-	if !c.addrValidated {
-		c.bytesSent += uint64(n)
-	}
-	if c.sentHandshakePkt && !c.server {
-		c.discardSpace(spaceInitial)
-	}
-	d.n = 0
-	return n
-}
-
-// onPacketSent records a sealed packet for loss recovery (RFC 9002,
-// Appendix A.5).
-func (c *Conn) onPacketSent(b *pktBuilder, size uint64, ts Tstamp) {
-	sp := &c.spaces[b.sid]
-	p := b.sp
-	p.time = ts
-	p.size = size
-	if !p.ackEliciting {
-		// ACK-only packets are not tracked: nothing to retransmit or count.
-		sp.sent.put(p)
-		return
-	}
-	sp.sent.pkts = append(sp.sent.pkts, p)
-	sp.lastAckElicitingTime = ts
-	sp.ackElicitingInFlight++
-	c.inFlight += size
-	c.cc.OnPacketSent(ts, size)
-	if !c.ackElicitingSince {
-		// RFC 9000, Section 10.1: the idle timer restarts "when sending an
-		// ack-eliciting packet if no other ack-eliciting packets have been
-		// sent since last receiving and processing a packet".
-		c.ackElicitingSince = true
-		c.lastActivity = ts
-	}
 }

@@ -1,5 +1,7 @@
 package quic
 
+import "github.com/ngloop/ngloop/quic/internal/wire"
+
 // Receive windows grow when the application consumes data quickly, so a
 // fast peer is not stuck at the initial credit (the "auto-tuning" of
 // quic-go and Chromium): if a window's worth of credit is given back in
@@ -17,25 +19,16 @@ func (c *Conn) maybeUpdateStreamWindow(s *stream, ts Tstamp) {
 	if s.recvMax-s.consumed > s.recvWindow/2 && s.consumed <= s.recvMax {
 		return
 	}
-	if ts != 0 && s.lastWinUpdate != 0 && Duration(ts-s.lastWinUpdate) < 2*c.rtt.Smoothed {
-		w := s.recvWindow * 2
-		if w > c.settings.MaxStreamWindow {
-			w = c.settings.MaxStreamWindow
-		}
-		if w > s.recvWindow {
-			s.recvWindow = w
-			// Keep the connection window ahead of any stream's (as
-			// quic-go does), or it becomes the bottleneck.
-			if cw := w + w/2; cw > c.flow.recvWindow {
-				c.flow.recvWindow = cw
-				if c.flow.recvWindow > c.settings.MaxWindow {
-					c.flow.recvWindow = c.settings.MaxWindow
-				}
-			}
+	if w := c.grownWindow(s.recvWindow, c.settings.MaxStreamWindow, s.lastWinUpdate, ts); w > s.recvWindow {
+		s.recvWindow = w
+		// Keep the connection window ahead of any stream's (as quic-go
+		// does), or it becomes the bottleneck.
+		if cw := min(w+w/2, c.settings.MaxWindow); cw > c.flow.recvWindow {
+			c.flow.recvWindow = cw
 		}
 	}
 	s.lastWinUpdate = ts
-	if m := s.consumed + s.recvWindow; m > s.recvMax {
+	if m := min(s.consumed+s.recvWindow, wire.MaxVarint); m > s.recvMax {
 		s.recvMax = m
 		s.needMaxData = true
 		c.queueCtrl(s)
@@ -48,18 +41,26 @@ func (c *Conn) maybeUpdateConnWindow(ts Tstamp) {
 	if f.recvMax-f.consumed > f.recvWindow/2 && f.consumed <= f.recvMax {
 		return
 	}
-	if ts != 0 && f.lastUpdate != 0 && Duration(ts-f.lastUpdate) < 2*c.rtt.Smoothed {
-		w := f.recvWindow * 2
-		if w > c.settings.MaxWindow {
-			w = c.settings.MaxWindow
-		}
-		if w > f.recvWindow {
-			f.recvWindow = w
-		}
-	}
+	f.recvWindow = c.grownWindow(f.recvWindow, c.settings.MaxWindow, f.lastUpdate, ts)
 	f.lastUpdate = ts
-	if m := f.consumed + f.recvWindow; m > f.recvMax {
+	if m := min(f.consumed+f.recvWindow, wire.MaxVarint); m > f.recvMax {
 		f.recvMax = m
 		f.needMax = true
 	}
+}
+
+// grownWindow doubles a window (up to max) when the previous update was
+// less than two round trips ago: the application drains faster than the
+// window lets the peer send.
+func (c *Conn) grownWindow(w, max uint64, last, ts Tstamp) uint64 {
+	if ts == 0 || last == 0 || Duration(ts-last) >= 2*c.rtt.Smoothed {
+		return w
+	}
+	if n := w * 2; n <= max {
+		return n
+	}
+	if max > w {
+		return max
+	}
+	return w
 }

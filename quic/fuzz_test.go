@@ -72,7 +72,20 @@ func FuzzServerConn(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		p := newTestPair(t, pairOpts{})
-		p.handshake()
+		if len(in) > 0 && in[0] == 'H' {
+			// Stay in the handshake: only the client's first flight
+			// arrives, so records reach the server's Initial space.
+			in = in[1:]
+			for {
+				n, err := p.client.WritePkt(nil, nil, p.buf, p.ts)
+				if err != nil || n == 0 {
+					break
+				}
+				p.deliver(true, p.buf[:n])
+			}
+		} else {
+			p.handshake()
+		}
 		buf := make([]byte, 1500)
 		for len(in) >= 3 {
 			kind := in[0]
@@ -87,9 +100,16 @@ func FuzzServerConn(f *testing.F) {
 			if kind&1 == 0 {
 				dgram = append([]byte(nil), rec...)
 			} else {
-				dgram = p.client.sealTestPacket(spaceID(kind>>1)%numSpaces, rec)
-				if dgram == nil {
-					dgram = append(p.client.sealTestPacket(spaceApp, rec), 0)
+				sid := spaceID(kind>>1) % numSpaces
+				if !p.client.spaces[sid].hasSend {
+					sid = spaceInitial
+					if !p.client.spaces[sid].hasSend {
+						sid = spaceApp
+					}
+				}
+				dgram = p.client.sealTestPacket(sid, rec)
+				if sid == spaceInitial {
+					dgram = append(dgram, make([]byte, MaxUDPPayloadSize)...)
 				}
 			}
 			err := p.server.ReadPkt(&testServerPath, nil, dgram, p.ts)
@@ -104,7 +124,7 @@ func FuzzServerConn(f *testing.F) {
 				if err != nil || m == 0 {
 					break
 				}
-				if ce != nil && i == 0 {
+				if ce != nil && i == 0 && p.client.spaces[spaceApp].hasRecv {
 					// The first datagram after a violation is the close.
 					pk := openDatagramDCIDLen(t, p.client, buf[:m], len(p.server.dcid))
 					cf := closeFrames(pk)
@@ -156,16 +176,20 @@ func fuzzSeeds() [][]byte {
 		rec(app, wire.AppendNewConnectionID(nil, 1, 0, []byte{1, 2, 3, 4, 5, 6, 7, 8}, [16]byte{9})),
 		rec(app, wire.AppendRetireConnectionID(nil, 0)),
 		rec(app, wire.AppendConnectionClose(nil, true, 5, 0, []byte("bye"))),
-		rec(app, wire.AppendHandshakeDone(nil)),                                  // server must refuse
-		rec(app, wire.AppendStreamFrame(nil, 1, 0, []byte("x"), false, true)),      // local stream not opened
-		rec(app, wire.AppendStreamFrame(nil, 4*1000, 0, []byte("x"), false, true)), // over the stream limit
-		rec(app, wire.AppendStreamFrame(nil, 8, 1<<40, []byte("x"), false, true)),  // over flow control
+		rec(app, wire.AppendHandshakeDone(nil)),                                                          // server must refuse
+		rec(app, wire.AppendStreamFrame(nil, 1, 0, []byte("x"), false, true)),                            // local stream not opened
+		rec(app, wire.AppendStreamFrame(nil, 4*1000, 0, []byte("x"), false, true)),                       // over the stream limit
+		rec(app, wire.AppendStreamFrame(nil, 8, 1<<40, []byte("x"), false, true)),                        // over flow control
 		cat(rec(app, stream), rec(app, wire.AppendStreamFrame(nil, 0, 0, []byte("hello!"), true, true))), // final size change
 		rec(app, wire.AppendDatagram(nil, []byte("dgram"), true)),
-		rec(app, []byte{0x40, 0x01}),           // non-minimal frame type
-		rec(app, []byte{0x1f}),                 // unknown frame
-		rec(1, wire.AppendCryptoFrame(nil, 0, []byte{1, 2, 3})), // Initial, keys discarded
-		rec(0, []byte{0x40, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}),     // garbage short header
-		rec(0, []byte{0xc0, 0, 0, 0, 1, 8}),                      // truncated long header
+		rec(app, []byte{0x40, 0x01}),                                                                    // non-minimal frame type
+		rec(app, []byte{0x1f}),                                                                          // unknown frame
+		rec(1, wire.AppendCryptoFrame(nil, 0, []byte{1, 2, 3})),                                         // Initial, keys discarded
+		rec(0, []byte{0x40, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}),                                             // garbage short header
+		rec(0, []byte{0xc0, 0, 0, 0, 1, 8}),                                                             // truncated long header
+		append([]byte("H"), rec(1, wire.AppendCryptoFrame(nil, 0, []byte{1, 0, 0, 1, 0}))...),           // bogus TLS in Initial
+		append([]byte("H"), rec(1, wire.AppendCryptoFrame(nil, 1<<20, []byte{1}))...),                   // far CRYPTO offset
+		append([]byte("H"), rec(1, wire.AppendAckFrame(nil, []wire.AckRange{{Largest: 0}}, 0, nil))...), // ACK in Initial
+		append([]byte("H"), rec(1, wire.AppendStreamFrame(nil, 0, 0, []byte("x"), false, true))...),     // STREAM in Initial
 	}
 }

@@ -21,7 +21,11 @@ func (c *Conn) prepareNextRecvKeys() {
 func (c *Conn) openShort(pkt []byte, hdrLen int, pn int64, phase bool, ts Tstamp) ([]byte, error) {
 	sp := &c.spaces[spaceApp]
 	if phase == c.keyPhase {
-		return sp.recvKeys.Decrypt(pkt, hdrLen, pn)
+		payload, err := sp.recvKeys.Decrypt(pkt, hdrLen, pn)
+		if err == nil && c.phaseStartPN < 0 {
+			c.phaseStartPN = pn
+		}
+		return payload, err
 	}
 	// An older packet of the previous phase.
 	if c.hasPrev && (c.phaseStartPN < 0 || pn < c.phaseStartPN) {
@@ -57,3 +61,38 @@ func (c *Conn) dropPrevKeys(ts Tstamp) {
 		c.hasPrev = false
 	}
 }
+
+// InitiateKeyUpdate switches the 1-RTT keys (RFC 9001, Section 6.1), as
+// ngtcp2_conn_initiate_key_update does. The peer follows when it sees
+// the flipped Key Phase bit.
+//
+// Returns nil on success, or ErrInvalidState — the handshake is not
+// confirmed, the connection is closing, or the previous key update has
+// not been acknowledged yet ("An endpoint MUST NOT initiate a subsequent
+// key update unless it has received an acknowledgment for a packet that
+// was sent protected with keys from the current key phase").
+func (c *Conn) InitiateKeyUpdate(ts Tstamp) error {
+	sp := &c.spaces[spaceApp]
+	if !c.handshakeConfirmed || c.state >= stateClosing || !c.hasNext {
+		return ErrInvalidState
+	}
+	if c.phaseSendPN >= 0 && sp.largestAcked < c.phaseSendPN {
+		return ErrInvalidState
+	}
+	next, err := sp.sendKeys.Next()
+	if err != nil {
+		return ErrInvalidState
+	}
+	c.prevRecv, c.hasPrev = sp.recvKeys, true
+	c.prevUntil = ts + Tstamp(3*c.rtt.pto(c.peerMaxAckDelay()))
+	sp.recvKeys = c.nextRecv
+	sp.sendKeys = next
+	c.keyPhase = !c.keyPhase
+	c.phaseStartPN = -1
+	c.phaseSendPN = sp.nextPN
+	c.prepareNextRecvKeys()
+	return nil
+}
+
+// KeyPhase reports the current 1-RTT key phase bit.
+func (c *Conn) KeyPhase() bool { return c.keyPhase }

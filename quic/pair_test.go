@@ -215,11 +215,15 @@ func (p *testPair) handshake() {
 }
 
 // writeStream sends all of data on a stream through WriteStream,
-// exchanging datagrams as needed.
+// exchanging datagrams whenever the sender cannot go on.
 func (p *testPair) writeStream(from *Conn, id int64, data []byte, fin bool) {
 	p.t.Helper()
 	fromClient := from == p.client
-	for i := 0; i < 100000; i++ {
+	done := func() bool {
+		s := from.streams[id]
+		return len(data) == 0 && (!fin || s == nil || s.send.fin)
+	}
+	for i := 0; i < 100000 && !done(); i++ {
 		flags := WriteStreamFlagNone
 		if fin {
 			flags |= WriteStreamFlagFin
@@ -231,20 +235,60 @@ func (p *testPair) writeStream(from *Conn, id int64, data []byte, fin bool) {
 		data = data[consumed:]
 		if n > 0 {
 			p.deliver(fromClient, p.buf[:n])
-		}
-		if len(data) == 0 && (!fin || consumed > 0 || n > 0) && n == 0 {
-			// all written (fin was sent with the last piece)
-		}
-		if len(data) == 0 && n > 0 && (!fin || from.streams[id] == nil || from.streams[id].send.fin) {
+		} else {
 			p.flush()
-			return
-		}
-		if n == 0 {
-			p.flush()
-			if len(data) == 0 && (!fin || from.streams[id] == nil || from.streams[id].send.fin) {
-				return
-			}
 		}
 	}
-	p.t.Fatalf("writeStream did not finish")
+	if !done() {
+		p.t.Fatalf("writeStream did not finish")
+	}
+	p.flush()
+}
+
+// flushUntil exchanges single datagrams until cond holds.
+func (p *testPair) flushUntil(cond func() bool) {
+	for i := 0; i < 100 && !cond(); i++ {
+		n, err := p.client.WritePkt(nil, nil, p.buf, p.ts)
+		if err == nil && n > 0 {
+			p.deliver(true, p.buf[:n])
+		}
+	}
+}
+
+// settle exchanges datagrams and runs timers until neither side has
+// ack-eliciting packets in flight nor queued stream data.
+func (p *testPair) settle() {
+	p.t.Helper()
+	for i := 0; i < 500; i++ {
+		p.flush()
+		busy := false
+		for _, c := range []*Conn{p.client, p.server} {
+			if c == nil || c.state >= stateClosing {
+				continue
+			}
+			for sid := range c.spaces {
+				if c.spaces[sid].ackElicitingInFlight > 0 {
+					busy = true
+				}
+			}
+			if len(c.lostStreams) > 0 || len(c.ctrlStreams) > 0 {
+				busy = true
+			}
+		}
+		if !busy {
+			return
+		}
+		next := p.client.Expiry()
+		if p.server != nil && p.server.Expiry() < next {
+			next = p.server.Expiry()
+		}
+		if next != TstampMax && next > p.ts {
+			p.ts = next
+		}
+		p.client.HandleExpiry(p.ts)
+		if p.server != nil {
+			p.server.HandleExpiry(p.ts)
+		}
+	}
+	p.t.Fatalf("settle: still busy")
 }

@@ -39,45 +39,17 @@ func (r *recvBuf) store(off uint64, data []byte, limit uint64) bool {
 		}
 		r.grow(need)
 	}
-	mask := uint64(len(r.ring) - 1)
-	o := off
-	for len(data) > 0 {
-		p := o & mask
-		n := copy(r.ring[p:], data)
-		data = data[n:]
-		o += uint64(n)
-	}
+	writeRing(r.ring, off, data)
 	r.have.add(off, end)
 	return true
 }
 
 func (r *recvBuf) grow(need uint64) {
-	c := uint64(len(r.ring))
-	if c == 0 {
-		c = 4096
-	}
-	for c < need {
-		c *= 2
-	}
+	c := ringSize(uint64(len(r.ring)), 4096, need)
 	nr := make([]byte, c)
-	if len(r.ring) > 0 {
-		mask, nmask := uint64(len(r.ring)-1), c-1
-		for i := 0; i < r.have.len(); i++ {
-			rg := r.have.at(i)
-			for o := rg.start; o < rg.end; {
-				p := o & mask
-				l := uint64(len(r.ring)) - p
-				if l > rg.end-o {
-					l = rg.end - o
-				}
-				np := o & nmask
-				k := copy(nr[np:], r.ring[p:p+l])
-				if uint64(k) < l {
-					copy(nr, r.ring[p+uint64(k):p+l])
-				}
-				o += l
-			}
-		}
+	for i := 0; i < r.have.len(); i++ {
+		g := r.have.at(i)
+		copyRing(nr, r.ring, g.start, g.end)
 	}
 	r.ring = nr
 }

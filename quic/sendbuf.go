@@ -31,41 +31,14 @@ func (s *sendBuf) push(data []byte) {
 	if need > uint64(len(s.ring)) {
 		s.grow(need)
 	}
-	mask := uint64(len(s.ring) - 1)
-	for len(data) > 0 {
-		p := s.end & mask
-		n := copy(s.ring[p:], data)
-		data = data[n:]
-		s.end += uint64(n)
-	}
+	writeRing(s.ring, s.end, data)
+	s.end += uint64(len(data))
 }
 
 func (s *sendBuf) grow(need uint64) {
-	c := uint64(len(s.ring))
-	if c == 0 {
-		c = 1024
-	}
-	for c < need {
-		c *= 2
-	}
+	c := ringSize(uint64(len(s.ring)), 1024, need)
 	nr := make([]byte, c)
-	if len(s.ring) > 0 {
-		mask, nmask := uint64(len(s.ring)-1), c-1
-		for o := s.base; o < s.end; {
-			p := o & mask
-			l := uint64(len(s.ring)) - p
-			if l > s.end-o {
-				l = s.end - o
-			}
-			np := o & nmask
-			// The new ring is at least as big, but a piece may still wrap in it.
-			k := copy(nr[np:], s.ring[p:p+l])
-			if uint64(k) < l {
-				copy(nr, s.ring[p+uint64(k):p+l])
-			}
-			o += l
-		}
-	}
+	copyRing(nr, s.ring, s.base, s.end)
 	s.ring = nr
 }
 
@@ -81,9 +54,6 @@ func (s *sendBuf) read(off uint64, dst []byte) {
 	}
 }
 
-// unacked is the number of bytes kept for retransmission.
-func (s *sendBuf) unacked() uint64 { return s.end - s.base }
-
 // ack records [start, end) as acknowledged and reports whether base moved.
 func (s *sendBuf) ack(start, end uint64) bool {
 	if end <= s.base {
@@ -91,6 +61,9 @@ func (s *sendBuf) ack(start, end uint64) bool {
 	}
 	if start < s.base {
 		start = s.base
+	}
+	if start >= end {
+		return false // a FIN-only frame carries no bytes
 	}
 	s.acked.add(start, end)
 	s.lost.remove(start, end)
@@ -133,13 +106,49 @@ func (s *sendBuf) allAcked() bool {
 // hasLost reports whether something waits for retransmission.
 func (s *sendBuf) hasLost() bool { return !s.lost.empty() || s.finLost }
 
-// hasNew reports whether bytes pushed were never sent.
-func (s *sendBuf) hasNew() bool { return s.next < s.end || (s.fin && !s.finSent) }
-
 // reset forgets everything (after RESET_STREAM or key discard).
 func (s *sendBuf) reset() {
 	s.base, s.end, s.next = 0, 0, 0
 	s.acked.clear()
 	s.lost.clear()
 	s.fin, s.finSent, s.finAcked, s.finLost = false, false, false, false
+}
+
+// copyRing copies the bytes at absolute offsets [start, end) from the
+// power-of-two ring src to the same offsets in the larger ring dst.
+func copyRing(dst, src []byte, start, end uint64) {
+	if len(src) == 0 {
+		return
+	}
+	mask, nmask := uint64(len(src)-1), uint64(len(dst)-1)
+	for o := start; o < end; {
+		p := o & mask
+		l := min(uint64(len(src))-p, end-o)
+		// dst is a multiple of src's size, so a piece that does not wrap
+		// in src does not wrap in dst either.
+		copy(dst[o&nmask:], src[p:p+l])
+		o += l
+	}
+}
+
+// writeRing copies data into the power-of-two ring at absolute offset off.
+func writeRing(ring []byte, off uint64, data []byte) {
+	mask := uint64(len(ring) - 1)
+	for len(data) > 0 {
+		n := copy(ring[off&mask:], data)
+		data = data[n:]
+		off += uint64(n)
+	}
+}
+
+// ringSize is the power of two at least need, starting from cur (or
+// first when cur is 0).
+func ringSize(cur, first, need uint64) uint64 {
+	if cur == 0 {
+		cur = first
+	}
+	for cur < need {
+		cur *= 2
+	}
+	return cur
 }

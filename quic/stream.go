@@ -1,5 +1,7 @@
 package quic
 
+import "github.com/ngloop/ngloop/quic/internal/wire"
+
 // Stream IDs (RFC 9000, Section 2.1): the least significant bit is the
 // initiator (0 client, 1 server), the second bit the direction (0 bidi,
 // 1 uni).
@@ -134,7 +136,8 @@ func (c *Conn) StreamUserData(streamID int64) any {
 // receive side is open) with appErrorCode.
 //
 // Returns nil on success, or one of: ErrStreamNotFound — no such stream;
-// ErrInvalidState — the connection is closing or draining.
+// ErrInvalidState — the connection is closing or draining;
+// ErrInvalidArgument — appErrorCode is above 2^62-1.
 func (c *Conn) ShutdownStream(streamID int64, appErrorCode uint64) error {
 	if err := c.ShutdownStreamWrite(streamID, appErrorCode); err != nil {
 		return err
@@ -149,6 +152,9 @@ func (c *Conn) ShutdownStream(streamID int64, appErrorCode uint64) error {
 func (c *Conn) ShutdownStreamWrite(streamID int64, appErrorCode uint64) error {
 	if c.state >= stateClosing {
 		return ErrInvalidState
+	}
+	if appErrorCode > wire.MaxVarint {
+		return ErrInvalidArgument
 	}
 	s := c.streams[streamID]
 	if s == nil {
@@ -165,6 +171,9 @@ func (c *Conn) ShutdownStreamWrite(streamID int64, appErrorCode uint64) error {
 func (c *Conn) ShutdownStreamRead(streamID int64, appErrorCode uint64) error {
 	if c.state >= stateClosing {
 		return ErrInvalidState
+	}
+	if appErrorCode > wire.MaxVarint {
+		return ErrInvalidArgument
 	}
 	s := c.streams[streamID]
 	if s == nil {
@@ -262,14 +271,14 @@ func (c *Conn) ExtendMaxStreamOffset(streamID int64, n uint64) error {
 	if s == nil || !s.hasRecv {
 		return ErrStreamNotFound
 	}
-	s.consumed += n
+	s.consumed += min(n, wire.MaxVarint-min(s.consumed, wire.MaxVarint))
 	c.maybeUpdateStreamWindow(s, 0)
 	return nil
 }
 
 // ExtendMaxOffset gives n bytes of connection-level receive credit back.
 func (c *Conn) ExtendMaxOffset(n uint64) {
-	c.flow.consumed += n
+	c.flow.consumed += min(n, wire.MaxVarint-min(c.flow.consumed, wire.MaxVarint))
 	c.maybeUpdateConnWindow(0)
 }
 

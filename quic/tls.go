@@ -181,6 +181,10 @@ func (c *Conn) localParamsBytes() []byte {
 		p.HasOriginalDestinationConnectionID = true
 		p.StatelessResetToken = c.resetToken
 		p.HasStatelessResetToken = true
+		if c.rscid != nil {
+			p.RetrySourceConnectionID = c.rscid
+			p.HasRetrySourceConnectionID = true
+		}
 	}
 	return p.Append(nil, c.server)
 }

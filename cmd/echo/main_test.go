@@ -20,7 +20,7 @@ func TestEchoCommand(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, "-tcp", "127.0.0.1:0", "-h2c", "127.0.0.1:0", "-loops", "2")
+	cmd := exec.Command(bin, "-tcp", "127.0.0.1:0", "-udp", "127.0.0.1:0", "-h2c", "127.0.0.1:0", "-loops", "2")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -30,11 +30,22 @@ func TestEchoCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
-	addrs := readListening(t, bufio.NewScanner(stdout), "tcp", "h2c")
+	addrs := readListening(t, bufio.NewScanner(stdout), "tcp", "udp", "h2c")
 	checkH2CHello(t, addrs["h2c"])
 	nc, err := net.Dial("tcp", addrs["tcp"])
 	if err != nil {
 		t.Fatal(err)
+	}
+	uc, err := net.Dial("udp", addrs["udp"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer uc.Close()
+	uc.SetDeadline(time.Now().Add(10 * time.Second))
+	uc.Write([]byte("datagram"))
+	ubuf := make([]byte, 64)
+	if n, err := uc.Read(ubuf); err != nil || string(ubuf[:n]) != "datagram" {
+		t.Fatalf("UDP echo read %q, %v", ubuf[:n], err)
 	}
 	defer nc.Close()
 	nc.SetDeadline(time.Now().Add(10 * time.Second))

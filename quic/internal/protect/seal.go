@@ -111,7 +111,11 @@ func (k *Keys) RemoveHeaderProtection(pkt []byte, pnOffset int, largestPN int64)
 // into pkt.
 //
 // Returns nil on success, or one of: ErrTooShort — no room for a tag;
-// ErrDecrypt — authentication failed.
+// ErrDecrypt — authentication failed. After ErrDecrypt the ciphertext
+// bytes before the tag may have been overwritten (crypto/cipher.AEAD.Open
+// may clear its output), so the packet cannot be retried with other keys;
+// the trailing 16 bytes, where a Stateless Reset token would be, are left
+// alone.
 func (k *Keys) Decrypt(pkt []byte, hdrLen int, pn int64) ([]byte, error) {
 	if len(pkt) < hdrLen+TagLen {
 		return nil, ErrTooShort

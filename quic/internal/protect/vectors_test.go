@@ -42,6 +42,9 @@ func readHex(t testing.TB, name string) []byte {
 
 var rfcDCID = []byte{0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08}
 
+// rfcChaChaSecret is the 1-RTT secret of RFC 9001, Appendix A.5.
+var rfcChaChaSecret, _ = hex.DecodeString("9ac312a7f877468ebe69422748ad00a15443f18203a07d6060f688f30f21632b")
+
 // TestInitialSecretsRFC9001A1 checks RFC 9001, Appendix A.1 (and RFC 9369,
 // Appendix A.1 for v2): secrets, keys, IVs and header protection keys.
 func TestInitialSecretsRFC9001A1(t *testing.T) {
@@ -101,6 +104,18 @@ func pad(b []byte, n int) []byte {
 	return b
 }
 
+// chachaRFCKeys are the ChaCha20-Poly1305 keys of RFC 9001, Appendix A.5
+// (and RFC 9369, Appendix A.5 for v2).
+func chachaRFCKeys(v wire.Version) func(t *testing.T) Keys {
+	return func(t *testing.T) Keys {
+		k, err := NewKeys(v, uint16(ChaCha20Poly1305SHA256), rfcChaChaSecret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+}
+
 type packetVector struct {
 	name      string
 	keys      func(t *testing.T) Keys
@@ -158,19 +173,21 @@ func packetVectors(t *testing.T) []packetVector {
 		},
 		{
 			// RFC 9001, Appendix A.5: ChaCha20-Poly1305 short header packet.
-			name: "RFC 9001 A.5 ChaCha20-Poly1305 short header",
-			keys: func(t *testing.T) Keys {
-				k, err := NewKeys(wire.Version1, uint16(ChaCha20Poly1305SHA256),
-					unhex(t, "9ac312a7f877468ebe69422748ad00a15443f18203a07d6060f688f30f21632b"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				return k
-			},
+			name:      "RFC 9001 A.5 ChaCha20-Poly1305 short header",
+			keys:      chachaRFCKeys(wire.Version1),
 			hdr:       unhex(t, "4200bff4"),
 			pn:        654360564,
 			payload:   []byte{0x01},
 			protected: unhex(t, "4cfe4189655e5cd55c41f69080575d7999c25a5bfb"),
+		},
+		{
+			// RFC 9369, Appendix A.5: the same packet with v2 labels.
+			name:      "RFC 9369 A.5 ChaCha20-Poly1305 short header",
+			keys:      chachaRFCKeys(wire.Version2),
+			hdr:       unhex(t, "4200bff4"),
+			pn:        654360564,
+			payload:   []byte{0x01},
+			protected: unhex(t, "5558b1c60ae7b6b932bc27d786f4bc2bb20f2162ba"),
 		},
 	}
 }

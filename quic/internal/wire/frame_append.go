@@ -74,10 +74,15 @@ func AppendStopSending(b []byte, id int64, code uint64) []byte {
 
 // AppendCryptoFrame appends CRYPTO (RFC 9000, Section 19.6).
 func AppendCryptoFrame(b []byte, off uint64, data []byte) []byte {
+	return append(AppendCryptoFrameHeader(b, off, len(data)), data...)
+}
+
+// AppendCryptoFrameHeader appends a CRYPTO frame without its data; the
+// caller appends dataLen bytes next.
+func AppendCryptoFrameHeader(b []byte, off uint64, dataLen int) []byte {
 	b = append(b, byte(FrameCrypto))
 	b = AppendVarint(b, off)
-	b = AppendVarint(b, uint64(len(data)))
-	return append(b, data...)
+	return AppendVarint(b, uint64(dataLen))
 }
 
 // CryptoFrameOverhead returns the bytes a CRYPTO frame adds to dataLen
@@ -97,6 +102,16 @@ func AppendNewToken(b []byte, token []byte) []byte {
 // OFF bit is set when off is not 0; the LEN bit when withLen is set (a
 // frame without it runs to the end of the packet, so it must be last).
 func AppendStreamFrame(b []byte, id int64, off uint64, data []byte, fin, withLen bool) []byte {
+	b = AppendStreamFrameHeader(b, id, off, len(data), fin, withLen)
+	return append(b, data...)
+}
+
+// AppendStreamFrameHeader appends everything of a STREAM frame but its
+// data: the type with its OFF, LEN and FIN bits, the stream ID, the
+// offset when not 0 and, when withLen is set, dataLen as the Length. The
+// caller appends dataLen bytes of data next, for example from two pieces
+// of a ring buffer.
+func AppendStreamFrameHeader(b []byte, id int64, off uint64, dataLen int, fin, withLen bool) []byte {
 	t := byte(FrameStream)
 	if off != 0 {
 		t |= streamFlagOff
@@ -113,9 +128,9 @@ func AppendStreamFrame(b []byte, id int64, off uint64, data []byte, fin, withLen
 		b = AppendVarint(b, off)
 	}
 	if withLen {
-		b = AppendVarint(b, uint64(len(data)))
+		b = AppendVarint(b, uint64(dataLen))
 	}
-	return append(b, data...)
+	return b
 }
 
 // StreamFrameOverhead returns the bytes AppendStreamFrame adds to dataLen
@@ -131,46 +146,55 @@ func StreamFrameOverhead(id int64, off uint64, dataLen int, withLen bool) int {
 	return n
 }
 
-// AppendMaxData appends MAX_DATA (RFC 9000, Section 19.9).
-func AppendMaxData(b []byte, max uint64) []byte {
-	return AppendVarint(append(b, byte(FrameMaxData)), max)
+// appendTypeVarint appends a one-byte frame type and one varint, the
+// shape of MAX_DATA, MAX_STREAMS, DATA_BLOCKED and STREAMS_BLOCKED.
+func appendTypeVarint(b []byte, t FrameType, v uint64) []byte {
+	return AppendVarint(append(b, byte(t)), v)
 }
+
+// appendTypeStreamVarint appends a frame type, a stream ID and one varint,
+// the shape of MAX_STREAM_DATA and STREAM_DATA_BLOCKED.
+func appendTypeStreamVarint(b []byte, t FrameType, id int64, v uint64) []byte {
+	return AppendVarint(AppendVarint(append(b, byte(t)), uint64(id)), v)
+}
+
+// pick returns bidi when isBidi, else uni: the frame types of MAX_STREAMS
+// and STREAMS_BLOCKED come in pairs.
+func pick(isBidi bool, bidi, uni FrameType) FrameType {
+	if isBidi {
+		return bidi
+	}
+	return uni
+}
+
+// AppendMaxData appends MAX_DATA (RFC 9000, Section 19.9).
+func AppendMaxData(b []byte, max uint64) []byte { return appendTypeVarint(b, FrameMaxData, max) }
 
 // AppendMaxStreamData appends MAX_STREAM_DATA (RFC 9000, Section 19.10).
 func AppendMaxStreamData(b []byte, id int64, max uint64) []byte {
-	b = AppendVarint(append(b, byte(FrameMaxStreamData)), uint64(id))
-	return AppendVarint(b, max)
+	return appendTypeStreamVarint(b, FrameMaxStreamData, id, max)
 }
 
 // AppendMaxStreams appends MAX_STREAMS (RFC 9000, Section 19.11), type
 // 0x12 for bidirectional streams and 0x13 for unidirectional ones.
 func AppendMaxStreams(b []byte, bidi bool, max uint64) []byte {
-	t := FrameMaxStreamsUni
-	if bidi {
-		t = FrameMaxStreamsBidi
-	}
-	return AppendVarint(append(b, byte(t)), max)
+	return appendTypeVarint(b, pick(bidi, FrameMaxStreamsBidi, FrameMaxStreamsUni), max)
 }
 
 // AppendDataBlocked appends DATA_BLOCKED (RFC 9000, Section 19.12).
 func AppendDataBlocked(b []byte, max uint64) []byte {
-	return AppendVarint(append(b, byte(FrameDataBlocked)), max)
+	return appendTypeVarint(b, FrameDataBlocked, max)
 }
 
 // AppendStreamDataBlocked appends STREAM_DATA_BLOCKED (RFC 9000,
 // Section 19.13).
 func AppendStreamDataBlocked(b []byte, id int64, max uint64) []byte {
-	b = AppendVarint(append(b, byte(FrameStreamDataBlocked)), uint64(id))
-	return AppendVarint(b, max)
+	return appendTypeStreamVarint(b, FrameStreamDataBlocked, id, max)
 }
 
 // AppendStreamsBlocked appends STREAMS_BLOCKED (RFC 9000, Section 19.14).
 func AppendStreamsBlocked(b []byte, bidi bool, max uint64) []byte {
-	t := FrameStreamsBlockedUni
-	if bidi {
-		t = FrameStreamsBlockedBidi
-	}
-	return AppendVarint(append(b, byte(t)), max)
+	return appendTypeVarint(b, pick(bidi, FrameStreamsBlockedBidi, FrameStreamsBlockedUni), max)
 }
 
 // AppendNewConnectionID appends NEW_CONNECTION_ID (RFC 9000,
@@ -187,7 +211,7 @@ func AppendNewConnectionID(b []byte, seq, retirePriorTo uint64, cid []byte, toke
 // AppendRetireConnectionID appends RETIRE_CONNECTION_ID (RFC 9000,
 // Section 19.16).
 func AppendRetireConnectionID(b []byte, seq uint64) []byte {
-	return AppendVarint(append(b, byte(FrameRetireConnectionID)), seq)
+	return appendTypeVarint(b, FrameRetireConnectionID, seq)
 }
 
 // AppendPathChallenge appends PATH_CHALLENGE (RFC 9000, Section 19.17).

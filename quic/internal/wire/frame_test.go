@@ -182,6 +182,25 @@ func TestAppendFrame(t *testing.T) {
 	}
 }
 
+func TestAppendFrameHeaders(t *testing.T) {
+	data := []byte("hello")
+	for _, off := range []uint64{0, 200} {
+		for _, fin := range []bool{false, true} {
+			for _, withLen := range []bool{false, true} {
+				want := AppendStreamFrame(nil, 4, off, data, fin, withLen)
+				got := append(AppendStreamFrameHeader(nil, 4, off, len(data), fin, withLen), "hel"...)
+				got = append(got, "lo"...)
+				if !bytes.Equal(got, want) {
+					t.Errorf("off=%d fin=%v len=%v: header+data %x, frame %x", off, fin, withLen, got, want)
+				}
+			}
+		}
+		if got, want := append(AppendCryptoFrameHeader(nil, off, 5), data...), AppendCryptoFrame(nil, off, data); !bytes.Equal(got, want) {
+			t.Errorf("CRYPTO off=%d: header+data %x, frame %x", off, got, want)
+		}
+	}
+}
+
 func TestFrameLenHelpers(t *testing.T) {
 	ranges := []AckRange{{97, 100}, {92, 94}, {90, 90}}
 	for _, ecn := range []*ECNCounts{nil, {1, 300, 1 << 40}} {

@@ -1,0 +1,44 @@
+package quic_test
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net/netip"
+
+	"github.com/ngloop/ngloop/quic"
+)
+
+// A client Conn produces its first datagram, a padded Initial packet,
+// before any network I/O happens.
+func ExampleNewClientConn() {
+	path := quic.Path{
+		Local:  netip.MustParseAddrPort("127.0.0.1:50000"),
+		Remote: netip.MustParseAddrPort("127.0.0.1:443"),
+	}
+	c, err := quic.NewClientConn(&quic.Config{
+		TLS: &tls.Config{ServerName: "example.com", NextProtos: []string{"echo"}},
+	}, &path, 1)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	buf := make([]byte, quic.MaxUDPPayloadSize)
+	n, err := c.WritePkt(nil, nil, buf, 1)
+	fmt.Println(n, err, quic.AcceptInitial(buf[:n]))
+	// Output: 1200 <nil> <nil>
+}
+
+// A server answers a datagram of an unknown version with Version
+// Negotiation.
+func ExampleWriteVersionNegotiation() {
+	d := make([]byte, 1200)
+	copy(d, []byte{0xc0, 0xff, 0x00, 0x00, 0x99, 8, 1, 2, 3, 4, 5, 6, 7, 8, 4, 9, 9, 9, 9})
+	vc, err := quic.DecodeVersionCID(d, 8)
+	fmt.Println(err == quic.ErrVersionNegotiationNeeded)
+	out := make([]byte, 64)
+	n, _ := quic.WriteVersionNegotiation(out, vc.DCID, vc.SCID, nil)
+	fmt.Printf("%d bytes, DCID %x\n", n, out[6:10])
+	// Output:
+	// true
+	// 31 bytes, DCID 09090909
+}

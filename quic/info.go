@@ -1,0 +1,26 @@
+package quic
+
+// ConnInfo is a snapshot of the connection's recovery state
+// (ngtcp2_conn_info plus counters).
+type ConnInfo struct {
+	LatestRTT, MinRTT, SmoothedRTT, RTTVar Duration
+	CWND                                   uint64
+	BytesInFlight                          uint64
+	PTOCount                               int
+	PacketsSent                            uint64 // ack-eliciting packets
+	PacketsLost                            uint64
+	PacketsReceived                        uint64
+}
+
+// Info returns the connection's recovery state.
+func (c *Conn) Info() ConnInfo {
+	return ConnInfo{
+		LatestRTT: c.rtt.Latest, MinRTT: c.rtt.Min, SmoothedRTT: c.rtt.Smoothed, RTTVar: c.rtt.Var,
+		CWND: c.cc.Window(), BytesInFlight: c.inFlight, PTOCount: c.ptoCount,
+		PacketsSent: c.stats.sent, PacketsLost: c.stats.lost, PacketsReceived: c.stats.recv,
+	}
+}
+
+type connStats struct {
+	sent, lost, recv uint64
+}
