@@ -29,7 +29,7 @@
 //
 // Timers of the loop bound a connection's life: PrefaceTimeout from
 // accept to the preface, the session's SETTINGS timeout, IdleTimeout
-// without streams and input (GOAWAY NO_ERROR). A finished session
+// without input, open streams or not (GOAWAY NO_ERROR). A finished session
 // half-closes after its last frame and drops input until the peer closes,
 // so the GOAWAY is not lost to a TCP reset.
 //

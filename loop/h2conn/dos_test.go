@@ -312,3 +312,16 @@ func (q *queueFiller) OnRequest(st *Stream) {
 	q.done <- queueResult{ok, refused}
 	_ = st.Respond(200, nil, nil)
 }
+
+// TestDoSSilentStream: a client that opens a request, never finishes it
+// and goes silent is ended after IdleTimeout, open stream and all.
+func TestDoSSilentStream(t *testing.T) {
+	attack(t, &ServerOptions{IdleTimeout: 150 * time.Millisecond}, func(t *testing.T, ts *testServer) {
+		r := dialRaw(t, ts.addr)
+		r.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, EndHeaders: true,
+			BlockFragment: r.block(":method", "POST", ":scheme", "http", ":authority", "x", ":path", "/echo")})
+		r.fr.WriteData(1, false, []byte("half a body"))
+		checkServed(t, ts.addr)
+		wantGoaway(t, r, http2.ErrCodeNo, "silent stream")
+	})
+}

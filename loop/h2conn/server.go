@@ -27,7 +27,7 @@ type ServerStats struct {
 	Upgrades  atomic.Int64 // HTTP/1.1 upgrades to h2c
 	ConnErrs  atomic.Int64 // connections ended by a protocol error of the peer
 	Refused   atomic.Int64 // HTTP/1.1 requests refused (no upgrade, too large)
-	IdleClose atomic.Int64 // connections closed by IdleTimeout or PrefaceTimeout
+	IdleClose atomic.Int64 // connections ended by IdleTimeout or PrefaceTimeout
 }
 
 // NewServer returns a server that gives requests to h, with opt (nil
@@ -325,7 +325,7 @@ func (srv *Server) OnTimer(c *loop.Conn, _ *loop.Timer) {
 	if sc.shutdown == shutNotice && now >= sc.shutAt {
 		sc.finalGoaway()
 	}
-	if idle := srv.opt.IdleTimeout; idle > 0 && s.NumActiveStreams() == 0 && now-sc.lastRead >= int64(idle) && sc.shutdown == shutNone {
+	if idle := srv.opt.IdleTimeout; idle > 0 && now-sc.lastRead >= int64(idle) && sc.shutdown == shutNone {
 		srv.stats.IdleClose.Add(1)
 		_ = s.TerminateSession(h2.NoError)
 	}
