@@ -58,20 +58,7 @@ func (cs *ClientStream) Cancel() error {
 }
 
 func (cs *ClientStream) setTrailers(nv []h2.NV) {
-	cs.trArena = cs.trArena[:0]
-	for _, f := range nv {
-		cs.trArena = append(cs.trArena, f.Name...)
-		cs.trArena = append(cs.trArena, f.Value...)
-	}
-	off := 0
-	cs.trailers = cs.trailers[:0]
-	for _, f := range nv {
-		n := cs.trArena[off : off+len(f.Name) : off+len(f.Name)]
-		off += len(f.Name)
-		v := cs.trArena[off : off+len(f.Value) : off+len(f.Value)]
-		off += len(f.Value)
-		cs.trailers = append(cs.trailers, h2.NV{Name: n, Value: v, Flags: f.Flags | h2.NVFlagNoCopyName | h2.NVFlagNoCopyValue})
-	}
+	cs.trailers, cs.trArena = copyFields(cs.trailers, cs.trArena, nv)
 }
 
 func (cs *ClientStream) reset() {
@@ -88,18 +75,7 @@ func clientStreamOf(s *h2.Session, id int32) *ClientStream {
 
 func clientSend(s *h2.Session, b []byte) (int, error) {
 	cc := clientConnOf(s)
-	n, err := cc.c.Write(b)
-	switch err {
-	case nil:
-		return n, nil
-	case loop.ErrWouldBlock:
-		cc.blocked = true
-		if n > 0 {
-			return n, nil
-		}
-		return 0, h2.ErrWouldBlock
-	}
-	return 0, err
+	return writeFrame(cc.c, &cc.blocked, b)
 }
 
 func clientBeginHeaders(s *h2.Session, f *h2.Frame) error {

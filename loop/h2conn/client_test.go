@@ -199,3 +199,55 @@ func TestClientDialFailure(t *testing.T) {
 		t.Fatal("no OnDisconnect after a failed dial")
 	}
 }
+
+// TestClientGoawayRefusesQueuedRequests: requests waiting for a stream
+// slot when the server's GOAWAY arrives end with REFUSED_STREAM (they
+// were never sent, so they can be retried); the request in flight
+// completes.
+func TestClientGoawayRefusesQueuedRequests(t *testing.T) {
+	h := &holdHandler{held: make(chan *Stream, 1), release: make(chan struct{})}
+	ts := startServer(t, h, &ServerOptions{Session: h2.Options{MaxConcurrentStreams: 1}}, loop.Options{Loops: 1})
+	ce, err := loop.NewEngine(loop.Options{Loops: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ce.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer stopQuietly(ce)
+	cc, _ := dialClient(t, ce, ts.addr)
+	// Let the server's SETTINGS (MAX_CONCURRENT_STREAMS 1) arrive first.
+	do(t, cc, &Request{})
+	results := make(chan result, 3)
+	cc.Execute(func(cc *ClientConn) {
+		for _, p := range []string{"/hold", "/", "/"} {
+			h := &recordingResponse{done: results}
+			if _, err := cc.Request(&Request{Path: []byte(p)}, h, nil); err != nil {
+				t.Errorf("Request %s: %v", p, err)
+			}
+		}
+	})
+	<-h.held
+	go ts.e.Stop(context.Background())
+	refused := 0
+	for i := 0; i < 2; i++ {
+		select {
+		case r := <-results:
+			if r.code != h2.RefusedStream {
+				t.Fatalf("a queued request ended with %v (status %d), want REFUSED_STREAM", r.code, r.status)
+			}
+			refused++
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d of 2 queued requests refused after GOAWAY", refused)
+		}
+	}
+	close(h.release)
+	select {
+	case r := <-results:
+		if r.code != h2.NoError || string(r.body) != "released" {
+			t.Fatalf("the request in flight ended with %v %q, want NO_ERROR and its body", r.code, r.body)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the request in flight did not complete after GOAWAY")
+	}
+}
