@@ -3,11 +3,13 @@ package quicconn
 import (
 	"context"
 	"io"
+	"net/netip"
 	"testing"
 	"time"
 
 	quicgo "github.com/quic-go/quic-go"
 
+	"github.com/ngloop/ngloop/loop"
 	"github.com/ngloop/ngloop/quic"
 )
 
@@ -163,4 +165,51 @@ func params(bidi uint64) quic.TransportParams {
 	p := quic.DefaultTransportParams()
 	p.InitialMaxStreamsBidi = bidi
 	return p
+}
+
+// TestClientSocketsRouteByConnectionID dials from a client with four
+// SO_REUSEPORT sockets on one port: the kernel delivers a server's
+// replies to whichever socket its hash picks, and Route must bring them
+// to the socket whose connection ID they carry.
+func TestClientSocketsRouteByConnectionID(t *testing.T) {
+	ln, cl := ourPair(t, &Config{}, &Config{UDP: loop.UDPConfig{Sockets: 4}})
+	for i := 0; i < 8; i++ {
+		runSenders(t, cl, ln.Addr().String(), 4, 32<<10)
+	}
+	if st := cl.Stats(); st.Conns != 8 || st.Dropped != 0 {
+		t.Fatalf("client stats %+v; want 8 live connections and nothing dropped", st)
+	}
+	forwarded := uint64(0)
+	for _, s := range cl.ep.ul.Sockets() {
+		done := make(chan uint64)
+		s.Loop().Execute(func() { done <- s.Stats().Forwarded })
+		forwarded += <-done
+	}
+	if forwarded == 0 {
+		t.Fatal("no datagram was routed between the client's sockets; the test did not exercise Route")
+	}
+}
+
+func TestRouteReadsSocketIndexFromConnectionID(t *testing.T) {
+	ep := &endpoint{cfg: Config{Settings: quic.Settings{CIDLen: 8}}, socks: make([]*sockState, 3)}
+	short := append([]byte{0x40}, 2, 9, 9, 9, 9, 9, 9, 9, 0xaa, 0xbb)
+	long := append([]byte{0xc0, 0, 0, 0, 1, 8}, 1, 9, 9, 9, 9, 9, 9, 9, 0)
+	for _, tc := range []struct {
+		name   string
+		server bool
+		pkt    []byte
+		want   int
+	}{
+		{"short header to socket 2", true, short, 2},
+		{"server long header stays", true, long, -1},
+		{"client long header to socket 1", false, long, 1},
+		{"index past the sockets stays", true, append([]byte{0x40, 7}, make([]byte, 9)...), -1},
+		{"short datagram stays", true, []byte{0x40, 1}, -1},
+		{"empty stays", true, nil, -1},
+	} {
+		ep.server = tc.server
+		if got := ep.route(tc.pkt, netip.AddrPort{}); got != tc.want {
+			t.Errorf("%s: route = %d, want %d", tc.name, got, tc.want)
+		}
+	}
 }

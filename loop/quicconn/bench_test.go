@@ -1,0 +1,164 @@
+package quicconn
+
+import (
+	"context"
+	"errors"
+	"io"
+	"testing"
+	"time"
+
+	quicgo "github.com/quic-go/quic-go"
+
+	"github.com/ngloop/ngloop/loop"
+	"github.com/ngloop/ngloop/quic"
+)
+
+// Bulk upload throughput over loopback, ngloop client and server against
+// quic-go client and server, in the same run:
+//
+//	go test -run XXX -bench BulkUpload -benchtime 20x ./loop/quicconn
+//
+// Each operation uploads bulkOp bytes on a new stream of one connection;
+// the server discards them and answers with FIN. Both use 1452-byte
+// datagrams (quic-go reaches that by path MTU discovery on loopback).
+
+const bulkOp = 16 << 20
+
+// sinkApp counts a stream's bytes and ends its own side at the client's FIN.
+type sinkApp struct{ BaseHandler }
+
+func (sinkApp) OnStreamData(c *Conn, id int64, _ []byte, fin bool) {
+	if fin {
+		_ = c.CloseStream(id)
+	}
+}
+
+// uploadApp sends bulkOp bytes of a fixed buffer on each stream it starts
+// and reports when the server's FIN comes back.
+type uploadApp struct {
+	BaseHandler
+	buf  []byte
+	left map[int64]int
+	done chan error
+}
+
+func (a *uploadApp) start(c *Conn) {
+	id, err := c.OpenStream()
+	if err != nil {
+		a.done <- err
+		return
+	}
+	a.left[id] = bulkOp
+	a.OnStreamWritable(c, id)
+}
+
+func (a *uploadApp) OnStreamWritable(c *Conn, id int64) {
+	for a.left[id] > 0 {
+		k := min(a.left[id], len(a.buf))
+		n, err := c.Write(id, a.buf[:k], k == a.left[id])
+		a.left[id] -= n
+		if err != nil {
+			if !errors.Is(err, ErrWouldBlock) {
+				a.done <- err
+			}
+			return
+		}
+	}
+}
+
+func (a *uploadApp) OnStreamData(c *Conn, id int64, _ []byte, fin bool) {
+	if fin {
+		delete(a.left, id)
+		a.done <- nil
+	}
+}
+
+func (a *uploadApp) OnClose(_ *Conn, e *quic.CCErr) { a.done <- errors.New(e.String()) }
+
+func BenchmarkBulkUploadNgloop(b *testing.B) {
+	s := quic.Settings{MaxTxUDPPayloadSize: 1452}
+	e := newEngine(b, 1)
+	ln, err := Listen(e, "127.0.0.1:0", &Config{TLS: serverTLS(b), Handler: sinkApp{}, Settings: s, UDP: udpBuffers()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cl, err := NewClient(e, "127.0.0.1:0", &Config{TLS: clientTLS(), Settings: s, UDP: udpBuffers()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	start(b, e)
+	app := &uploadApp{buf: make([]byte, 64<<10), left: map[int64]int{}, done: make(chan error, 4)}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := cl.Dial(ctx, ln.Addr().String(), app, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(bulkOp)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c.Execute(func() { app.start(c) })
+		if err := <-app.done; err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkBulkUploadQuicGo(b *testing.B) {
+	ln, err := quicgo.ListenAddr("127.0.0.1:0", serverTLS(b), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		conn, err := ln.Accept(context.Background())
+		if err != nil {
+			return
+		}
+		for {
+			s, err := conn.AcceptStream(context.Background())
+			if err != nil {
+				return
+			}
+			go func() {
+				io.Copy(io.Discard, s)
+				s.Close()
+			}()
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := quicgo.DialAddr(ctx, ln.Addr().String(), clientTLS(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.CloseWithError(0, "")
+	buf := make([]byte, 64<<10)
+	b.SetBytes(bulkOp)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s, err := conn.OpenStreamSync(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for left := bulkOp; left > 0; {
+			n, err := s.Write(buf[:min(left, len(buf))])
+			if err != nil {
+				b.Fatal(err)
+			}
+			left -= n
+		}
+		s.Close()
+		if _, err := io.Copy(io.Discard, s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// udpBuffers asks for socket buffers like quic-go's (it raises them to
+// 7 MiB where allowed).
+func udpBuffers() loop.UDPConfig {
+	return loop.UDPConfig{SocketRecvBuffer: 7 << 20, SocketSendBuffer: 7 << 20}
+}
