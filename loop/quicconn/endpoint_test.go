@@ -12,6 +12,7 @@ import (
 
 	quicgo "github.com/quic-go/quic-go"
 
+	"github.com/ngloop/ngloop/loop"
 	"github.com/ngloop/ngloop/quic"
 )
 
@@ -280,5 +281,26 @@ func TestSteadyStateAllocs(t *testing.T) {
 	t.Logf("%d allocations over ~%d datagrams: %.4f per datagram", allocs, packets, perPacket)
 	if perPacket > 0.01 {
 		t.Fatalf("%.4f allocations per datagram in steady state (%d in all); want none", perPacket, allocs)
+	}
+}
+
+func TestDialBeforeStart(t *testing.T) {
+	e := newEngine(t, 1)
+	cl, err := NewClient(e, "", &Config{TLS: clientTLS()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Dial(context.Background(), "127.0.0.1:1", &echoApp{}, nil); !errors.Is(err, loop.ErrNotStarted) {
+		t.Fatalf("Dial before Start: %v, want loop.ErrNotStarted", err)
+	}
+}
+
+func TestListenNeedsTLSAndHandler(t *testing.T) {
+	e := newEngine(t, 1)
+	if _, err := Listen(e, "127.0.0.1:0", &Config{Handler: &echoApp{}}); !errors.Is(err, ErrNoTLS) {
+		t.Errorf("Listen without TLS: %v, want ErrNoTLS", err)
+	}
+	if _, err := Listen(e, "127.0.0.1:0", &Config{TLS: serverTLS(t)}); !errors.Is(err, ErrNoHandler) {
+		t.Errorf("Listen without a handler: %v, want ErrNoHandler", err)
 	}
 }
