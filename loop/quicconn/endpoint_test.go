@@ -304,3 +304,39 @@ func TestListenNeedsTLSAndHandler(t *testing.T) {
 		t.Errorf("Listen without a handler: %v, want ErrNoHandler", err)
 	}
 }
+
+func TestHandshakeTimeoutRemovesConn(t *testing.T) {
+	ln := listen(t, &Config{Settings: quic.Settings{HandshakeTimeout: 200 * quic.Milliseconds}})
+	if _, err := newPendingHandshake(t, ln.Addr().String()); err != nil {
+		t.Fatal(err)
+	}
+	waitStats(t, ln, "handshake in progress", func(s Stats) bool { return s.Accepted == 1 })
+	waitStats(t, ln, "handshake timed out", func(s Stats) bool {
+		return s.Conns == 0 && s.Handshakes == 0 && s.Closed == 1
+	})
+}
+
+// TestGarbageDatagramsAreDropped sends random datagrams of every kind of
+// first byte, including short headers naming each socket, then checks
+// that nothing was kept and a real client still gets through.
+func TestGarbageDatagramsAreDropped(t *testing.T) {
+	ln := listen(t, &Config{})
+	uc := udpTo(t, ln.Addr().String())
+	for i := 0; i < 300; i++ {
+		b := make([]byte, 1+i*5%1400)
+		rand.Read(b)
+		if i%3 == 0 && len(b) > 2 {
+			b[0] &^= 0x80 // short header
+			b[1] = byte(i % 2)
+		}
+		uc.Write(b)
+	}
+	conn, err := quicgo.DialAddr(context.Background(), ln.Addr().String(), clientTLS(), nil)
+	if err != nil {
+		t.Fatalf("a real client after the garbage: %v", err)
+	}
+	conn.CloseWithError(0, "")
+	waitStats(t, ln, "garbage dropped", func(s Stats) bool {
+		return s.Dropped+s.VersionNeg+s.Accepted >= 300 && s.Conns <= 1
+	})
+}
