@@ -340,3 +340,29 @@ func TestGarbageDatagramsAreDropped(t *testing.T) {
 		return s.Dropped+s.VersionNeg+s.Accepted >= 300 && s.Conns <= 1
 	})
 }
+
+func TestDialContextEndsSilentHandshake(t *testing.T) {
+	silent, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	e := newEngine(t, 1)
+	cl, err := NewClient(e, "127.0.0.1:0", &Config{TLS: clientTLS()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start(t, e)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := cl.Dial(ctx, silent.LocalAddr().String(), &echoApp{}, nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Dial to a silent peer: %v, want the context's deadline", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for cl.Stats().Conns != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("client stats %+v: the cancelled connection was not removed", cl.Stats())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
