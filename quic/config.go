@@ -246,3 +246,27 @@ func (p TransportParams) withDefaults() TransportParams {
 	}
 	return p
 }
+
+// valid checks the parameters against RFC 9000, Section 18.2, so that
+// they can be encoded and a peer will accept them.
+func (p TransportParams) valid() bool {
+	const maxV = 1<<62 - 1
+	for _, v := range []uint64{p.InitialMaxData, p.InitialMaxStreamDataBidiLocal,
+		p.InitialMaxStreamDataBidiRemote, p.InitialMaxStreamDataUni, p.MaxDatagramFrameSize,
+		p.ActiveConnectionIDLimit} {
+		if v > maxV {
+			return false
+		}
+	}
+	// "... a value greater than 2^60 ... would allow a maximum stream ID
+	// that cannot be expressed as a variable-length integer".
+	if p.InitialMaxStreamsBidi > 1<<60 || p.InitialMaxStreamsUni > 1<<60 {
+		return false
+	}
+	// "Values below 1200 are invalid"; max_ack_delay "values of 2^14 or
+	// greater are invalid".
+	if p.MaxUDPPayloadSize < 1200 || p.MaxUDPPayloadSize > 65527 || p.MaxAckDelay >= (1<<14)*Milliseconds {
+		return false
+	}
+	return p.MaxIdleTimeout/Milliseconds <= maxV
+}

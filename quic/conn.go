@@ -3,7 +3,6 @@ package quic
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"io"
 
 	"github.com/ngloop/ngloop/quic/internal/protect"
@@ -142,6 +141,9 @@ type Conn struct {
 	pathResponse     [8]byte
 	needPathResponse bool
 
+	undecryptable [][]byte // packets waiting for their keys
+	userData      any
+
 	ackRanges [64]wire.AckRange // scratch for parsing ACK frames
 	frame     wire.Frame
 	scratch   [64]byte
@@ -174,10 +176,13 @@ type connFlow struct {
 // from WritePkt.
 //
 // Returns the connection, or one of: ErrInvalidArgument — cfg or cfg.TLS
-// is nil, or the TLS config lacks a ServerName and InsecureSkipVerify;
+// is nil, or cfg.Params has a value RFC 9000, Section 18.2 forbids;
 // ErrCrypto — crypto/tls refused to start.
 func NewClientConn(cfg *Config, path *Path, ts Tstamp) (*Conn, error) {
 	if cfg == nil || cfg.TLS == nil {
+		return nil, ErrInvalidArgument
+	}
+	if !cfg.Params.withDefaults().valid() {
 		return nil, ErrInvalidArgument
 	}
 	c := newConn(cfg, false, ts)
@@ -217,8 +222,8 @@ func NewClientConn(cfg *Config, path *Path, ts Tstamp) (*Conn, error) {
 // packet (an Initial) and does not process it: pass the same datagram to
 // ReadPkt next, as with ngtcp2_accept followed by ngtcp2_conn_read_pkt.
 //
-// Returns the connection, or one of: ErrInvalidArgument — cfg, cfg.TLS
-// or a certificate is missing; ErrDropConn — initial is not a client
+// Returns the connection, or one of: ErrInvalidArgument — cfg or cfg.TLS
+// is nil, or cfg.Params has a value RFC 9000, Section 18.2 forbids; ErrDropConn — initial is not a client
 // Initial packet of a supported version with a Destination Connection ID
 // of at least 8 bytes (RFC 9000, Section 7.2); ErrCrypto — crypto/tls
 // refused to start.
@@ -230,6 +235,9 @@ func NewServerConn(cfg *Config, path *Path, initial []byte, ts Tstamp) (*Conn, e
 	if err != nil || hdr.Type != wire.PacketInitial || !wire.IsSupportedVersion(hdr.Version) ||
 		len(hdr.DstConnID) < 8 || len(initial) < MaxUDPPayloadSize {
 		return nil, ErrDropConn
+	}
+	if !cfg.Params.withDefaults().valid() {
+		return nil, ErrInvalidArgument
 	}
 	c := newConn(cfg, true, ts)
 	if path != nil {
@@ -328,6 +336,13 @@ func (c *Conn) installInitialKeys(dcid []byte) {
 	in.hasSend, in.hasRecv = true, true
 }
 
+// SetUserData attaches application data to the connection (ngtcp2's
+// user_data), for callbacks shared by many connections.
+func (c *Conn) SetUserData(v any) { c.userData = v }
+
+// UserData returns what SetUserData stored.
+func (c *Conn) UserData() any { return c.userData }
+
 // IsServer reports whether this is the server side.
 func (c *Conn) IsServer() bool { return c.server }
 
@@ -391,8 +406,6 @@ func (c *Conn) closeTLS() {
 		c.tlsCancel()
 	}
 }
-
-var errInternal = errors.New("quic: internal error")
 
 // Del releases the connection's resources at once (ngtcp2_conn_del): the
 // TLS stack's goroutine and every buffer. The Conn must not be used

@@ -47,6 +47,13 @@ func (c *Conn) ReadPkt(path *Path, pi *PktInfo, pkt []byte, ts Tstamp) error {
 	if !c.addrValidated {
 		c.bytesRecv += uint64(len(pkt))
 	}
+	if err := c.readDatagram(pkt, ts); err != nil {
+		return err
+	}
+	return c.replayUndecryptable(ts)
+}
+
+func (c *Conn) readDatagram(pkt []byte, ts Tstamp) error {
 	first := true
 	for len(pkt) > 0 {
 		n, err := c.readPacket(pkt, first, ts)
@@ -58,6 +65,49 @@ func (c *Conn) ReadPkt(path *Path, pi *PktInfo, pkt []byte, ts Tstamp) error {
 		}
 		pkt = pkt[n:]
 		first = false
+	}
+	return nil
+}
+
+// maxUndecryptable bounds the packets kept while their keys are not yet
+// available (RFC 9001, Section 5.7: "endpoints MAY buffer ... a limited
+// number of packets").
+const maxUndecryptable = 4
+
+// bufferUndecryptable keeps a copy of a Handshake or 1-RTT packet that
+// arrived before its keys, as reordering can cause during the handshake.
+func (c *Conn) bufferUndecryptable(p []byte) {
+	if len(c.undecryptable) >= maxUndecryptable || len(p) > 2048 {
+		return
+	}
+	c.undecryptable = append(c.undecryptable, append([]byte(nil), p...))
+}
+
+// replayUndecryptable processes buffered packets whose keys arrived.
+func (c *Conn) replayUndecryptable(ts Tstamp) error {
+	for i := 0; i < len(c.undecryptable); i++ {
+		p := c.undecryptable[i]
+		sid := spaceApp
+		if wire.IsLongHeader(p[0]) {
+			sid = spaceHandshake
+		}
+		sp := &c.spaces[sid]
+		if sp.discarded {
+			c.undecryptable = append(c.undecryptable[:i], c.undecryptable[i+1:]...)
+			i--
+			continue
+		}
+		if !sp.hasRecv {
+			continue
+		}
+		c.undecryptable = append(c.undecryptable[:i], c.undecryptable[i+1:]...)
+		i--
+		if err := c.readDatagram(p, ts); err != nil {
+			return err
+		}
+	}
+	if len(c.undecryptable) == 0 {
+		c.undecryptable = nil
 	}
 	return nil
 }
@@ -111,6 +161,9 @@ func (c *Conn) readPacket(b []byte, first bool, ts Tstamp) (int, error) {
 	}
 	sp := &c.spaces[sid]
 	if !sp.hasRecv || sp.discarded {
+		if !sp.discarded && sid != spaceInitial {
+			c.bufferUndecryptable(b[:n])
+		}
 		return n, nil
 	}
 	// RFC 9000, Section 7.2: "Once a client has received a valid Initial

@@ -10,6 +10,11 @@ import (
 // without sending a CONNECTION_CLOSE frame".
 const maxPacketNumber = 1<<62 - 1
 
+// minDatagramBuf is the smallest buffer WritePkt works with: a short
+// header with a 20-byte connection ID, a packet number, a few frames and
+// the tag.
+const minDatagramBuf = 64
+
 // WritePkt writes one datagram into dest: ACKs, handshake data, control
 // frames, retransmissions and probes, coalescing Initial, Handshake and
 // 1-RTT packets (RFC 9000, Section 12.2). It does not add new stream
@@ -21,7 +26,8 @@ const maxPacketNumber = 1<<62 - 1
 // period and no reply is due (after a due reply, the saved
 // CONNECTION_CLOSE is returned as the datagram); ErrDraining — the
 // connection is draining; ErrInvalidState — the connection is closed;
-// ErrPktNumExhausted — no packet number is left; ErrCallbackFailure —
+// ErrPktNumExhausted — no packet number is left; ErrNoBuf — dest is
+// shorter than 64 bytes; ErrCallbackFailure —
 // a callback failed; ErrInvalidArgument — a datagram left open by
 // WriteStreamFlagMore was in another buffer.
 func (c *Conn) WritePkt(path *Path, pi *PktInfo, dest []byte, ts Tstamp) (int, error) {
@@ -44,7 +50,8 @@ func (c *Conn) WritePkt(path *Path, pi *PktInfo, dest []byte, ts Tstamp) (int, e
 // room: it stays open in dest (call again with the same dest, for
 // another stream or with -1 to finish it); ErrStreamDataBlocked — the
 // stream's flow control credit is used up and nothing else was written
-// (a STREAM_DATA_BLOCKED frame is queued); ErrStreamNotFound — no such
+// (a STREAM_DATA_BLOCKED frame is queued; with WriteStreamFlagMore a
+// datagram holding other frames stays open as for ErrWriteMore); ErrStreamNotFound — no such
 // stream; ErrStreamShutWR — the stream has no send side, was reset, or
 // already ended.
 func (c *Conn) WriteStream(path *Path, pi *PktInfo, dest []byte, flags WriteStreamFlags,
@@ -98,6 +105,9 @@ func (c *Conn) write(path *Path, pi *PktInfo, dest []byte, flags WriteStreamFlag
 		}
 		c.pend.active = false
 	} else {
+		if len(dest) < minDatagramBuf {
+			return 0, 0, ErrNoBuf
+		}
 		limit := len(dest)
 		if limit > c.maxDatagram {
 			limit = c.maxDatagram
@@ -106,8 +116,8 @@ func (c *Conn) write(path *Path, pi *PktInfo, dest []byte, flags WriteStreamFlag
 			limit = int(a)
 		}
 		*d = dgram{buf: dest[:0], limit: limit}
-		if limit < 64 {
-			return 0, 0, nil
+		if limit < minDatagramBuf {
+			return 0, 0, nil // the amplification limit: wait for the client
 		}
 		if err := c.writeLongPackets(d, ts); err != nil {
 			return 0, 0, err

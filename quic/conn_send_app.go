@@ -34,9 +34,9 @@ func (c *Conn) writeShortPacket(d *dgram, s *stream, flags WriteStreamFlags, dat
 		if !wantStream && !c.hasDatagram && !c.appHasWork(ts) {
 			return 0, false, nil
 		}
-		// RFC 9001, Section 4.9.1 and 4.1.2: before the handshake completes
-		// a client sends nothing in 1-RTT but data (keys are installed when
-		// it completes anyway); a server may send 0.5-RTT data.
+		// 1-RTT send keys exist at the client once the handshake is
+		// complete, at the server once it sent its flight (0.5-RTT data,
+		// RFC 9001, Section 4.1.1).
 		if !c.startPacket(d, spaceApp, wire.Packet1RTT) {
 			return 0, false, nil
 		}

@@ -43,6 +43,20 @@
 //	// on a datagram: c.ReadPkt(&path, nil, d, now()); then write again
 //	// on the timer at c.Expiry(): c.HandleExpiry(now()); then write again
 //
+// # Scope
+//
+// Implemented: QUIC v1 and v2 packet formats, coalesced packets, the
+// handshake with ALPN and validated transport parameters, Retry at the
+// client (and Settings.OriginalDCID for a server that sent one),
+// Version Negotiation, key update (InitiateKeyUpdate and the peer's),
+// HANDSHAKE_DONE and key discard, ACKs with ack delay, loss detection
+// with PTO behind the CongestionController interface (NewReno by
+// default), stream and connection flow control, DATAGRAM (RFC 9221),
+// stateless reset detection, the anti-amplification limit, idle and
+// handshake timeouts. Not implemented: 0-RTT, session resumption,
+// connection migration and issuing extra connection IDs, ECN, pacing,
+// and path MTU discovery.
+//
 // Steady state allocates nothing: a stream packet written by one Conn and
 // read by another costs 0 allocations (BenchmarkStreamPacketWriteRead).
 // Memory per connection is bounded by the flow control windows and the

@@ -129,3 +129,37 @@ func TestConnAckRangesReportReordering(t *testing.T) {
 		t.Errorf("the late packet did not fill the gap: %d ranges", r.pns.len())
 	}
 }
+
+func TestConnBuffersPacketsArrivingBeforeTheirKeys(t *testing.T) {
+	p := newTestPair(t, pairOpts{})
+	for {
+		n, err := p.client.WritePkt(nil, nil, p.buf, p.ts)
+		if err != nil || n == 0 {
+			break
+		}
+		p.deliver(true, p.buf[:n])
+	}
+	// Collect the server's flight and hand it to the client backwards:
+	// Handshake packets arrive before the Initial that brings their keys.
+	var flight [][]byte
+	for {
+		n, err := p.server.WritePkt(nil, nil, p.buf, p.ts)
+		if err != nil || n == 0 {
+			break
+		}
+		flight = append(flight, append([]byte(nil), p.buf[:n]...))
+	}
+	if len(flight) < 2 {
+		t.Fatalf("server flight has %d datagrams", len(flight))
+	}
+	for i := len(flight) - 1; i >= 0; i-- {
+		p.deliver(false, flight[i])
+	}
+	if !p.client.HandshakeCompleted() {
+		t.Fatalf("client did not complete the handshake from a reordered flight")
+	}
+	if len(p.client.undecryptable) != 0 {
+		t.Errorf("%d packets left buffered", len(p.client.undecryptable))
+	}
+	p.handshake()
+}

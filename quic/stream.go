@@ -271,14 +271,14 @@ func (c *Conn) ExtendMaxStreamOffset(streamID int64, n uint64) error {
 	if s == nil || !s.hasRecv {
 		return ErrStreamNotFound
 	}
-	s.consumed += n
+	s.consumed += min(n, wire.MaxVarint-min(s.consumed, wire.MaxVarint))
 	c.maybeUpdateStreamWindow(s, 0)
 	return nil
 }
 
 // ExtendMaxOffset gives n bytes of connection-level receive credit back.
 func (c *Conn) ExtendMaxOffset(n uint64) {
-	c.flow.consumed += n
+	c.flow.consumed += min(n, wire.MaxVarint-min(c.flow.consumed, wire.MaxVarint))
 	c.maybeUpdateConnWindow(0)
 }
 

@@ -244,3 +244,98 @@ func TestConnFinOnlyFrameAcked(t *testing.T) {
 		t.Fatalf("FIN-only frame: server fin %v, client streams %d", p.srvFin[id], p.client.StreamCount())
 	}
 }
+
+// framesOf returns the frames of a datagram from `from` as its peer reads them.
+func (p *testPair) framesOf(from *Conn, d []byte) []wire.Frame {
+	to := p.server
+	if from == p.server {
+		to = p.client
+	}
+	var out []wire.Frame
+	for _, pk := range openDatagramDCIDLen(p.t, to, d, len(from.dcid)) {
+		out = append(out, pk.frames...)
+	}
+	return out
+}
+
+func TestConnBlockedFramesAreSent(t *testing.T) {
+	p := newTestPair(t, pairOpts{
+		serverSettings: Settings{ManualFlowControl: true},
+		serverParams:   TransportParams{InitialMaxData: 1500, InitialMaxStreamDataBidiRemote: 1000, InitialMaxStreamsBidi: 4},
+	})
+	p.handshake()
+	a, _ := p.client.OpenBidiStream(nil)
+	b, _ := p.client.OpenBidiStream(nil)
+	var seen []wire.Frame
+	write := func(id int64, n int) {
+		for i := 0; i < 3; i++ {
+			m, _, _ := p.client.WriteStream(nil, nil, p.buf, 0, id, make([]byte, n), p.ts)
+			if m > 0 {
+				seen = append(seen, p.framesOf(p.client, p.buf[:m])...)
+				p.deliver(true, p.buf[:m])
+			}
+		}
+	}
+	write(a, 2000) // stream a hits its 1000-byte limit
+	write(b, 2000) // stream b gets 500, then the connection's 1500 is used up
+	var streamBlocked, dataBlocked bool
+	for _, f := range seen {
+		if f.Type == wire.FrameStreamDataBlocked && f.StreamID == a && f.Max == 1000 {
+			streamBlocked = true
+		}
+		if f.Type == wire.FrameDataBlocked && f.Max == 1500 {
+			dataBlocked = true
+		}
+	}
+	if !streamBlocked || !dataBlocked {
+		t.Fatalf("STREAM_DATA_BLOCKED(a, 1000) sent %v, DATA_BLOCKED(1500) sent %v", streamBlocked, dataBlocked)
+	}
+}
+
+func TestConnAckDelayIsReported(t *testing.T) {
+	p := establishedPair(t)
+	id, _ := p.client.OpenBidiStream(nil)
+	n, _, _ := p.client.WriteStream(nil, nil, p.buf, 0, id, []byte("one packet"), p.ts)
+	p.deliver(true, p.buf[:n])
+	// A single ack-eliciting packet: the ACK waits for max_ack_delay.
+	if m, _ := p.server.WritePkt(nil, nil, p.buf, p.ts); m != 0 {
+		t.Fatalf("server acknowledged a single packet at once (%d bytes)", m)
+	}
+	exp := p.server.Expiry()
+	if want := p.ts + Tstamp(p.server.local.MaxAckDelay); exp != want {
+		t.Fatalf("Expiry %d, want the delayed ACK at %d", exp, want)
+	}
+	p.ts = exp
+	p.server.HandleExpiry(p.ts)
+	m, _ := p.server.WritePkt(nil, nil, p.buf, p.ts)
+	var ack *wire.Frame
+	for _, f := range p.framesOf(p.server, p.buf[:m]) {
+		if f.Type == wire.FrameAck {
+			ack = &f
+		}
+	}
+	if ack == nil {
+		t.Fatal("no ACK after max_ack_delay")
+	}
+	// 25 ms in microseconds, scaled by 2^3.
+	if got := ack.AckDelay << ackDelayExponent; got != uint64(p.server.local.MaxAckDelay/Microseconds) {
+		t.Errorf("ACK delay field %d (x8 = %d us), want %d us", ack.AckDelay, got, p.server.local.MaxAckDelay/Microseconds)
+	}
+}
+
+func TestConnExtendMaxOffsetSaturates(t *testing.T) {
+	p := newTestPair(t, pairOpts{serverSettings: Settings{ManualFlowControl: true}})
+	p.handshake()
+	id, _ := p.client.OpenBidiStream(nil)
+	p.writeStream(p.client, id, []byte("x"), false)
+	p.server.ExtendMaxStreamOffset(id, ^uint64(0))
+	p.server.ExtendMaxOffset(^uint64(0))
+	p.server.ExtendMaxOffset(^uint64(0))
+	p.flush() // MAX_DATA / MAX_STREAM_DATA must still encode
+	if _, max, _ := p.server.StreamWindows(id); max != wire.MaxVarint {
+		t.Errorf("stream limit %d, want 2^62-1", max)
+	}
+	if sendMax, _ := p.client.ConnWindows(); sendMax != wire.MaxVarint {
+		t.Errorf("client's connection limit %d, want 2^62-1", sendMax)
+	}
+}

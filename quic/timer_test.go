@@ -253,3 +253,16 @@ func TestConnDel(t *testing.T) {
 		t.Errorf("OpenBidiStream after Del = %v", err)
 	}
 }
+
+func TestNewConnRejectsInvalidParams(t *testing.T) {
+	for _, p := range []TransportParams{
+		{InitialMaxStreamsBidi: 1<<60 + 1},
+		{InitialMaxData: 1 << 62},
+		{InitialMaxData: 1, MaxUDPPayloadSize: 1000},
+		{InitialMaxData: 1, MaxAckDelay: 20 * Seconds},
+	} {
+		if _, err := NewClientConn(&Config{TLS: testClientTLS(t, "x"), Params: p}, &testClientPath, 1); !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("NewClientConn with %+v = %v, want ErrInvalidArgument", p, err)
+		}
+	}
+}
