@@ -276,3 +276,36 @@ func TestListenIPv6Loopback(t *testing.T) {
 	defer stopEngine(t, e)
 	checkEcho(t, ln.Addr().String(), 2)
 }
+
+// TestMaxConnsRejectsExtra: connections past MaxConns are closed at once
+// and the engine keeps serving the others.
+func TestMaxConnsRejectsExtra(t *testing.T) {
+	e, addr := startEcho(t, Options{Loops: 1, MaxConns: 3})
+	var keep []net.Conn
+	for i := 0; i < 3; i++ {
+		nc, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		keep = append(keep, nc)
+	}
+	waitFor(t, "three connections", func() bool { return e.Conns() == 3 })
+	extra, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer extra.Close()
+	extra.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := extra.Read(make([]byte, 1)); err == nil {
+		t.Fatal("connection past MaxConns was served")
+	}
+	for i, nc := range keep {
+		nc.SetDeadline(time.Now().Add(5 * time.Second))
+		nc.Write([]byte("still here"))
+		got := make([]byte, 10)
+		if _, err := io.ReadFull(nc, got); err != nil {
+			t.Fatalf("connection %d stopped working after the rejection: %v", i, err)
+		}
+	}
+}

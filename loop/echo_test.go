@@ -52,18 +52,22 @@ func TestEchoRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		msg := bytes.Repeat([]byte("hello "), 1000*(i+1))
-		if _, err := nc.Write(msg); err != nil {
-			t.Fatal(err)
-		}
-		got := make([]byte, len(msg))
-		nc.SetReadDeadline(time.Now().Add(5 * time.Second))
-		if _, err := io.ReadFull(nc, got); err != nil {
-			t.Fatalf("reading echo: %v", err)
-		}
-		if !bytes.Equal(got, msg) {
-			t.Fatalf("echo differs")
-		}
+		go nc.Write(msg)
+		expectBack(t, nc, msg)
 		nc.Close()
+	}
+}
+
+// expectBack reads len(msg) bytes from nc and checks they are msg.
+func expectBack(t *testing.T, nc net.Conn, msg []byte) {
+	t.Helper()
+	got := make([]byte, len(msg))
+	nc.SetReadDeadline(time.Now().Add(30 * time.Second))
+	if _, err := io.ReadFull(nc, got); err != nil {
+		t.Fatalf("reading %d bytes back: %v", len(msg), err)
+	}
+	if !bytes.Equal(got, msg) {
+		t.Fatalf("the %d bytes read back differ from those sent", len(msg))
 	}
 }
 

@@ -227,6 +227,9 @@ func (e *Engine) Conns() int { return int(e.live.Load()) }
 // are then closed with ErrStopped. The loops and the watcher are gone when
 // Stop returns.
 //
+// Stop waits for the loops, so it must not be called from a loop goroutine
+// (a handler, timer or Execute function); start a goroutine for it there.
+//
 // Returns nil if every connection closed in time, ctx.Err() if some had to
 // be closed, or ErrNotStarted.
 func (e *Engine) Stop(ctx context.Context) error {

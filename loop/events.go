@@ -31,7 +31,7 @@ func (h *gnetHandler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	e := h.e
 	c, _ := gc.Context().(*Conn)
 	if c == nil { // accepted
-		if e.stopping.Load() {
+		if e.stopping.Load() || e.live.Load() >= int64(e.opts.MaxConns) {
 			return nil, gnet.Close
 		}
 		ln := e.listenerFor(gc)

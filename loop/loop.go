@@ -79,10 +79,9 @@ func (l *Loop) Pool() *buffers.LocalPool { return &l.pool }
 // Returns nil on success, or ErrStopped — the engine has shut down.
 func (l *Loop) Execute(fn func()) error {
 	if l.udp != nil {
-		if l.e.stopped.Load() {
+		if !l.udp.post(fn) { // drainPosted runs fn inside begin/end
 			return ErrStopped
 		}
-		l.udp.post(fn) // drainPosted runs inside begin/end
 		return nil
 	}
 	err := l.el.Execute(bgCtx, gnet.RunnableFunc(func(context.Context) error {

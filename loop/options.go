@@ -4,6 +4,8 @@ import (
 	"runtime"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/panjf2000/gnet/v2"
 )
 
@@ -71,6 +73,13 @@ type Options struct {
 	// when positive.
 	SocketSendBuffer, SocketRecvBuffer int
 
+	// MaxConns bounds open TCP connections; connections accepted beyond
+	// it are closed at once. It matters beyond memory: gnet v2.10 stops
+	// the whole engine when accept(2) fails with EMFILE, so the default
+	// keeps the engine below the process's open-file limit
+	// (RLIMIT_NOFILE minus 256, at least 64).
+	MaxConns int
+
 	// IdleTimeout closes a connection (ErrIdleTimeout) that received no
 	// bytes for this long; 0 disables it.
 	IdleTimeout time.Duration
@@ -115,6 +124,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.DialTimeout <= 0 {
 		o.DialTimeout = DefaultDialTimeout
+	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = defaultMaxConns()
 	}
 	return o
 }
@@ -165,4 +177,12 @@ func (l gnetLogger) Fatalf(format string, args ...any) {
 	if l.f != nil {
 		l.f("gnet: fatal: "+format, args...)
 	}
+}
+
+func defaultMaxConns() int {
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil || rl.Cur > 1<<30 {
+		return 1 << 20
+	}
+	return max(int(rl.Cur)-256, 64)
 }

@@ -216,15 +216,16 @@ func (s *UDPSocket) closeFDs() {
 }
 
 // post queues fn (nil just wakes the loop) for the socket's loop; safe
-// from any goroutine.
-func (s *UDPSocket) post(fn func()) {
+// from any goroutine. It reports false if the loop has already exited.
+func (s *UDPSocket) post(fn func()) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.gone {
-		return
+		return false
 	}
 	s.posted = append(s.posted, fn)
 	s.wakeLocked()
+	return true
 }
 
 // wakeLocked signals the loop's eventfd; s.mu is held so closeFDs cannot

@@ -1,8 +1,10 @@
-// Command echo runs echo servers on one ngloop engine: raw TCP echo now,
-// more protocols as they are added (each in its own file, see servers.go).
+// Command echo runs echo servers on one ngloop engine: raw TCP echo,
+// (with -udp) raw UDP datagram echo and (with -quic) QUIC stream echo and
+// hq-interop file serving; more protocols as they are added (each in its
+// own file, see servers.go).
 //
 //	go run ./cmd/echo                    # TCP echo on 127.0.0.1:7000
-//	go run ./cmd/echo -tcp :9000 -loops 4
+//	go run ./cmd/echo -tcp :9000 -udp 127.0.0.1:9000 -loops 4
 //	go run ./cmd/echo -quic 127.0.0.1:7443 -www ./public   # QUIC: ALPN echo and hq-interop
 //
 // SIGINT or SIGTERM stops it gracefully: every connection gets its

@@ -20,7 +20,7 @@ func TestEchoCommand(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, "-tcp", "127.0.0.1:0", "-loops", "2")
+	cmd := exec.Command(bin, "-tcp", "127.0.0.1:0", "-udp", "127.0.0.1:0", "-loops", "2")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -42,6 +42,20 @@ func TestEchoCommand(t *testing.T) {
 	nc, err := net.Dial("tcp", strings.TrimPrefix(first, prefix))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !lines.Scan() || !strings.HasPrefix(lines.Text(), "udp echo listening on ") {
+		t.Fatalf("second line %q, want the UDP address", lines.Text())
+	}
+	uc, err := net.Dial("udp", strings.TrimPrefix(lines.Text(), "udp echo listening on "))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer uc.Close()
+	uc.SetDeadline(time.Now().Add(10 * time.Second))
+	uc.Write([]byte("datagram"))
+	ubuf := make([]byte, 64)
+	if n, err := uc.Read(ubuf); err != nil || string(ubuf[:n]) != "datagram" {
+		t.Fatalf("UDP echo read %q, %v", ubuf[:n], err)
 	}
 	defer nc.Close()
 	nc.SetDeadline(time.Now().Add(10 * time.Second))
