@@ -16,21 +16,7 @@ import (
 // TestEchoCommand builds the command, runs it on a free port, echoes
 // through it and stops it with SIGTERM.
 func TestEchoCommand(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "echo")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "-tcp", "127.0.0.1:0", "-udp", "127.0.0.1:0", "-loops", "2")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	lines := bufio.NewScanner(stdout)
+	cmd, lines := startEcho(t, "-tcp", "127.0.0.1:0", "-udp", "127.0.0.1:0", "-loops", "2")
 	if !lines.Scan() {
 		t.Fatalf("no output from echo")
 	}
@@ -81,4 +67,25 @@ func TestEchoCommand(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("echo did not exit after SIGTERM")
 	}
+}
+
+// startEcho builds the command and starts it with args; it is killed at
+// the end of the test if still running. The scanner reads its stdout.
+func startEcho(t *testing.T, args ...string) (*exec.Cmd, *bufio.Scanner) {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "echo")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, args...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	return cmd, bufio.NewScanner(stdout)
 }

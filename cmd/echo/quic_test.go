@@ -11,8 +11,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -291,5 +293,51 @@ func TestInteropQuicGoEchoBackpressure(t *testing.T) {
 	n, err := io.Copy(io.Discard, s)
 	if err != nil || n != total {
 		t.Fatalf("echo after the stall: %d bytes, %v; want %d", n, err, total)
+	}
+}
+
+// TestEchoCommandQUIC runs the built command with -quic and -www: the
+// flags are wired, the self-signed certificate is made at start, echo
+// and hq-interop answer, and SIGTERM closes the connection with
+// CONNECTION_CLOSE before the command exits.
+func TestEchoCommandQUIC(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "index.html"), []byte("<p>hq</p>"), 0o644)
+	cmd, lines := startEcho(t, "-tcp", "", "-quic", "127.0.0.1:0", "-www", dir, "-loops", "2")
+	const prefix = "quic echo listening on "
+	if !lines.Scan() || !strings.HasPrefix(lines.Text(), prefix) {
+		t.Fatalf("first line %q, want %q...", lines.Text(), prefix)
+	}
+	addr := strings.TrimPrefix(lines.Text(), prefix)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	conn := dialQuicGo(t, addr, alpnEcho)
+	if err := echoOnce(ctx, conn, []byte("through the binary")); err != nil {
+		t.Fatal(err)
+	}
+	hq := dialQuicGo(t, addr, alpnHQ)
+	s, err := hq.OpenStreamSync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Write([]byte("GET /index.html\r\n"))
+	s.Close()
+	if got, err := io.ReadAll(s); err != nil || string(got) != "<p>hq</p>" {
+		t.Fatalf("GET /index.html: %q, %v", got, err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-conn.Context().Done():
+	case <-ctx.Done():
+		t.Fatal("the QUIC connection stayed open after SIGTERM")
+	}
+	var ae *quicgo.ApplicationError
+	if err := context.Cause(conn.Context()); !errors.As(err, &ae) || !ae.Remote {
+		t.Fatalf("after SIGTERM the client saw %v; want the server's CONNECTION_CLOSE", err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("echo exited with %v after SIGTERM", err)
 	}
 }
