@@ -2,6 +2,7 @@ package quicconn
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/ngloop/ngloop/loop"
 	"github.com/ngloop/ngloop/quic"
@@ -33,7 +34,7 @@ func (c *Conn) flush() {
 		}
 	}
 	if budget <= 0 {
-		c.markDirty() // more to send: the other connections go first
+		c.queueFlush(true) // more to send: reading and the other connections go first
 	}
 	c.settle()
 }
@@ -204,7 +205,17 @@ func (c *Conn) settle() {
 		c.timer.Stop()
 		return
 	}
-	if dl := int64(exp) - tsOffset; !c.timer.Armed() || c.timer.Deadline() != dl {
+	dl := int64(exp) - tsOffset
+	// A deadline already past (a delayed ACK that only WritePkt clears)
+	// waits for the next turn, not the current timer run, so a
+	// connection that cannot send (full socket queue) does not spin here.
+	if now := loop.Now(); dl <= now {
+		dl = now
+		if c.wantSock {
+			dl += int64(time.Millisecond)
+		}
+	}
+	if !c.timer.Armed() || c.timer.Deadline() != dl {
 		c.timer.ResetAt(dl)
 	}
 }
