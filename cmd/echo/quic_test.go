@@ -346,3 +346,37 @@ func TestEchoCommandQUIC(t *testing.T) {
 		t.Fatalf("echo exited with %v after SIGTERM", err)
 	}
 }
+
+// TestInteropQuicGoHQMultiplexing is the interop runner's "multiplexing"
+// case: many small files requested at once on one connection.
+func TestInteropQuicGoHQMultiplexing(t *testing.T) {
+	dir := t.TempDir()
+	const files = 60
+	for i := 0; i < files; i++ {
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%d", i)), bytes.Repeat([]byte{byte(i)}, 1000+i*37), 0o644)
+	}
+	addr, _ := startQUIC(t, quicOptions{www: dir})
+	conn := dialQuicGo(t, addr, alpnHQ)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i := 0; i < files; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			s, err := conn.OpenStreamSync(ctx)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			s.SetDeadline(time.Now().Add(20 * time.Second))
+			fmt.Fprintf(s, "GET /f%d\r\n", i)
+			s.Close()
+			got, err := io.ReadAll(s)
+			if err != nil || !bytes.Equal(got, bytes.Repeat([]byte{byte(i)}, 1000+i*37)) {
+				t.Errorf("GET /f%d: %d bytes, %v", i, len(got), err)
+			}
+		}(i)
+	}
+	wg.Wait()
+}
