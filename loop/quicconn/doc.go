@@ -74,7 +74,8 @@
 // stream data through WriteStream (streams share datagrams with
 // WriteStreamFlagMore), then WritePkt for ACKs, control frames,
 // retransmissions and probes, written in place into the socket's send
-// queue and sent together with sendmmsg. Each connection has one loop
+// queue and sent together with sendmmsg (the reactor has no UDP GSO yet,
+// so each datagram is its own message). Each connection has one loop
 // timer armed for Expiry; it calls HandleExpiry. Connections that close
 // (CONNECTION_CLOSE sent or received, idle timeout) get OnClose at once
 // and are removed when their closing or draining period ends.
