@@ -26,6 +26,7 @@ type Conn struct {
 	streams   map[int64]*stream
 	sendq     []*stream // streams with queued output or a FIN to send
 	rr        int       // round-robin start in sendq
+	queued    int       // bytes queued on all streams (ConnHighWater)
 	wantq     []*stream // streams owed OnStreamWritable
 	wantSpare []*stream
 

@@ -101,9 +101,9 @@ func (c *Conn) writeStream(s *stream, ts quic.Tstamp, budget int) (stop bool, _ 
 		n, consumed, err := c.q.WriteStream(&c.path, &c.pi, dest, flags, s.id, data, ts)
 		if consumed > 0 {
 			s.out.Discard(consumed)
+			c.queued -= consumed
 			if s.out.Len() == 0 {
-				c.ss.l.Pool().PutRing(s.out)
-				s.out = nil
+				c.releaseRing(s)
 			}
 		}
 		if n > 0 {
@@ -130,10 +130,7 @@ func (c *Conn) writeStream(s *stream, ts quic.Tstamp, budget int) (stop bool, _ 
 		case quic.ErrStreamShutWR, quic.ErrStreamNotFound:
 			// The FIN went out in an earlier datagram, or the stream was
 			// reset (STOP_SENDING) or forgotten.
-			if s.out != nil {
-				c.ss.l.Pool().PutRing(s.out)
-				s.out = nil
-			}
+			c.releaseRing(s)
 			s.finDone = true
 			return false, budget
 		default:

@@ -55,9 +55,9 @@
 // A Handler gets a connection's events on its loop: OnHandshake,
 // OnStreamOpen, OnStreamData (in-order bytes, fin), OnStreamWritable,
 // OnStreamReset, OnStreamStopSending, OnStreamClose and OnClose.
-// Conn.Write queues at most Config.StreamHighWater bytes per stream and
-// returns ErrWouldBlock with the count it took; OnStreamWritable follows
-// when the queue drained to half. The queue drains as fast as the
+// Conn.Write queues at most Config.StreamHighWater bytes per stream (and
+// Config.ConnHighWater per connection) and returns ErrWouldBlock with the
+// count it took; OnStreamWritable follows when the queue drained to half. The queue drains as fast as the
 // connection takes data: stream flow control (the stream waits for the
 // peer's MAX_STREAM_DATA, quic.ErrStreamDataBlocked), connection flow
 // control and the congestion window. With

@@ -20,7 +20,8 @@ type Handler interface {
 	// what a peer can make it buffer.
 	OnStreamData(c *Conn, id int64, data []byte, fin bool)
 	// OnStreamWritable runs after Write returned ErrWouldBlock for
-	// stream id, once its queue drained to half of StreamHighWater.
+	// stream id, once its queue drained to half of StreamHighWater (and
+	// the connection's to half of ConnHighWater).
 	OnStreamWritable(c *Conn, id int64)
 	// OnStreamReset: the peer reset its sending side of the stream with
 	// code (RESET_STREAM); no more data comes.

@@ -225,3 +225,11 @@ func TestSmallSendQueueBulk(t *testing.T) {
 	ln, cl := ourPair(t, &Config{Settings: s, UDP: udp, MaxDatagramsPerFlush: 8}, &Config{Settings: s, UDP: udp})
 	runSenders(t, cl, ln.Addr().String(), 3, bulkSize()/4)
 }
+
+// TestConnHighWaterEcho echoes eight streams through a server whose
+// connection may queue less than two streams' worth: writes stop at the
+// connection's bound and resume on OnStreamWritable as it drains.
+func TestConnHighWaterEcho(t *testing.T) {
+	ln, cl := ourPair(t, &Config{StreamHighWater: 48 << 10, ConnHighWater: 64 << 10}, &Config{ConnHighWater: 64 << 10})
+	runSenders(t, cl, ln.Addr().String(), 8, 256<<10)
+}
