@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"runtime"
 	"testing"
@@ -365,5 +367,36 @@ func TestDialContextEndsSilentHandshake(t *testing.T) {
 			t.Fatalf("client stats %+v: the cancelled connection was not removed", cl.Stats())
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestInteropQuicGoOverIPv6(t *testing.T) {
+	pc, err := net.ListenPacket("udp6", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	pc.Close()
+	e := newEngine(t, 2)
+	ln, err := Listen(e, "[::]:0", &Config{TLS: serverTLS(t), Handler: &echoApp{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start(t, e)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, host := range []string{"[::1]", "127.0.0.1"} { // dual-stack socket: both families
+		addr := fmt.Sprintf("%s:%d", host, ln.Addr().Port())
+		conn, err := quicgo.DialAddr(ctx, addr, clientTLS(), nil)
+		if err != nil {
+			t.Fatalf("quic-go to %s: %v", addr, err)
+		}
+		s, _ := conn.OpenStreamSync(ctx)
+		s.Write([]byte("v6?"))
+		s.Close()
+		got, err := io.ReadAll(s)
+		if err != nil || string(got) != "v6?" {
+			t.Fatalf("echo over %s: %q, %v", addr, got, err)
+		}
+		conn.CloseWithError(0, "")
 	}
 }
