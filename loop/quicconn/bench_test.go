@@ -202,14 +202,16 @@ func BenchmarkEchoRoundTrip(b *testing.B) {
 }
 
 // TestEchoRoundTripAllocs: 500 round trips on a warm stream allocate
-// nothing; the few allocations allowed are the test's own Execute call.
+// nothing. A round trip that allocated would cost 500 per run; the slack
+// covers the test's own Execute call and a pool that grows once when a
+// loaded machine delays ACKs (more packets in flight than before).
 func TestEchoRoundTripAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates on its own")
 	}
 	run := pingPair(t)
 	run(1000)
-	if a := testing.AllocsPerRun(5, func() { run(500) }); a > 5 {
+	if a := testing.AllocsPerRun(5, func() { run(500) }); a > 25 {
 		t.Fatalf("%v allocations per 500 echo round trips; want none but the Execute call's", a)
 	}
 }
