@@ -134,6 +134,10 @@ type Settings struct {
 	OriginalDCID []byte
 	// Version is the QUIC version a client starts with, default 1.
 	Version uint32
+	// StatelessResetToken is a server's stateless_reset_token (RFC 9000,
+	// Section 10.3), usually derived from SCID with a static key so that
+	// WriteStatelessReset can answer for a lost connection; default random.
+	StatelessResetToken *[16]byte
 }
 
 // TransportParams are the local transport parameters sent to the peer

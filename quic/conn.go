@@ -66,7 +66,7 @@ type Conn struct {
 	scid       []byte // ours
 	dcid       []byte // the peer's, current
 	odcid      []byte // the client's first Destination Connection ID
-	rscid      []byte // Retry's Source Connection ID (client after Retry)
+	rscid      []byte // the Retry's Source Connection ID, when a Retry happened
 	peerSCID   []byte // the peer's Source Connection ID from its first packet
 	token      []byte // client: token for Initial packets
 	resetToken [16]byte
@@ -87,6 +87,7 @@ type Conn struct {
 
 	state              connState
 	inCall             bool // inside ReadPkt, a write or HandleExpiry (callbacks may run)
+	delPending         bool // Del was called from a callback
 	handshakeCompleted bool
 	handshakeConfirmed bool
 	needHandshakeDone  bool
@@ -146,7 +147,6 @@ type Conn struct {
 
 	ackRanges [64]wire.AckRange // scratch for parsing ACK frames
 	frame     wire.Frame
-	scratch   [64]byte
 }
 
 // streamLimits counts streams of one kind and direction.
@@ -256,7 +256,9 @@ func NewServerConn(cfg *Config, path *Path, initial []byte, ts Tstamp) (*Conn, e
 	}
 	c.dcid = append([]byte(nil), hdr.SrcConnID...)
 	c.peerSCID = append([]byte(nil), hdr.SrcConnID...)
-	if _, err := io.ReadFull(c.settings.Rand, c.resetToken[:]); err != nil {
+	if t := c.settings.StatelessResetToken; t != nil {
+		c.resetToken = *t
+	} else if _, err := io.ReadFull(c.settings.Rand, c.resetToken[:]); err != nil {
 		return nil, ErrNoMem
 	}
 	c.installInitialKeys(hdr.DstConnID)
@@ -412,7 +414,21 @@ func (c *Conn) closeTLS() {
 // afterwards. A connection that ends by closing, draining or idle
 // timeout releases them by itself.
 func (c *Conn) Del() {
+	if c.inCall {
+		// From a callback: finish the call in progress first.
+		c.delPending = true
+		return
+	}
 	c.releaseStreams()
 	c.streams = nil
 	c.state = stateClosed
+}
+
+// endCall ends a ReadPkt, write or HandleExpiry call.
+func (c *Conn) endCall() {
+	c.inCall = false
+	if c.delPending {
+		c.delPending = false
+		c.Del()
+	}
 }

@@ -57,6 +57,15 @@ func (c *Conn) recvAck(sid spaceID, f *wire.Frame, ts Tstamp) error {
 	if newestPN < 0 {
 		return nil
 	}
+	if sid == spaceApp && !c.server && c.handshakeCompleted {
+		// RFC 9001, Section 4.1.2: "the client MAY consider the handshake
+		// to be confirmed when it receives an acknowledgment for a 1-RTT
+		// packet".
+		if err := c.confirmHandshake(); err != nil {
+			sp.sent.compact()
+			return err
+		}
+	}
 	// RFC 9002, Section 5.1: an RTT sample when the largest acknowledged is
 	// newly acknowledged and at least one newly acked packet was
 	// ack-eliciting.

@@ -31,6 +31,25 @@
 // CloseError reports what closed the connection; IsClosed reports when
 // it can be discarded.
 //
+// # Driving a Conn from an event loop
+//
+// After every ReadPkt (whatever it returned), HandleExpiry, or
+// application call, call WritePkt (and WriteStream for pending stream
+// data) until it returns 0 or an error, and re-arm the timer at Expiry.
+// What ReadPkt's errors mean for the loop:
+//
+//   - *ConnError: the peer broke a rule; the next WritePkt returns the
+//     CONNECTION_CLOSE, after which the connection is closing.
+//   - ErrClosing: WritePkt may return the saved CONNECTION_CLOSE (at a
+//     decreasing rate) or ErrClosing.
+//   - ErrDraining: send nothing; keep the Conn until IsClosed (the timer
+//     at Expiry ends the draining period), to absorb late packets.
+//   - ErrRecvVersionNegotiation, ErrInvalidState: the Conn is over.
+//
+// HandleExpiry returning ErrIdleClose or ErrHandshakeTimeout means the
+// Conn is over and nothing is sent. IsClosed reports when a Conn can be
+// dropped; Del releases it at once.
+//
 // # Example
 //
 //	c, err := quic.NewClientConn(&quic.Config{TLS: tlsConf}, &path, now())

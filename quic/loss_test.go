@@ -163,3 +163,51 @@ func TestConnBuffersPacketsArrivingBeforeTheirKeys(t *testing.T) {
 	}
 	p.handshake()
 }
+
+// After HandleExpiry(ts) and writing everything, Expiry must be in the
+// future, or an event loop would spin.
+func TestConnExpiryMovesForward(t *testing.T) {
+	p := establishedPair(t)
+	n := 0
+	p.drop = func(fromClient bool, d []byte) bool { n++; return n%10 == 0 }
+	id, _ := p.client.OpenBidiStream(nil)
+	data := make([]byte, 200<<10)
+	for step := 0; step < 5000; step++ {
+		// Write and exchange until nothing moves, as an event loop does.
+		for moved := true; moved; {
+			moved = false
+			if len(data) > 0 {
+				m, consumed, _ := p.client.WriteStream(nil, nil, p.buf, WriteStreamFlagFin, id, data, p.ts)
+				data = data[consumed:]
+				if m > 0 {
+					moved = true
+					p.deliver(true, p.buf[:m])
+				}
+			}
+			for _, c := range []*Conn{p.client, p.server} {
+				for {
+					m, err := c.WritePkt(nil, nil, p.buf, p.ts)
+					if err != nil || m == 0 {
+						break
+					}
+					moved = true
+					p.deliver(c == p.client, p.buf[:m])
+				}
+			}
+		}
+		if len(data) == 0 && p.srvFin[id] {
+			return
+		}
+		next := min(p.client.Expiry(), p.server.Expiry())
+		if next <= p.ts || next == TstampMax {
+			t.Fatalf("step %d: Expiry %d is not after ts %d once everything was handled and written", step, next, p.ts)
+		}
+		p.ts = next
+		p.client.HandleExpiry(p.ts)
+		p.server.HandleExpiry(p.ts)
+		if p.client.IsClosed() || p.server.IsClosed() {
+			t.Fatalf("step %d: a side closed (%v / %v) with %d bytes left", step, p.client.CloseError(), p.server.CloseError(), len(data))
+		}
+	}
+	t.Fatalf("transfer did not finish: server has %d bytes", len(p.srvRecv[id]))
+}
