@@ -256,12 +256,8 @@ func (c *Conn) closeNow(e *quic.CCErr) {
 	if c.gone {
 		return
 	}
-	ts := tstamp(loop.Now())
 	if c.q.CloseError() == nil {
-		c.writeClose(e, ts)
-		if c.q.CloseError() == nil {
-			c.release()
-		}
+		c.writeClose(e, tstamp(loop.Now()))
 	}
 	ce := c.q.CloseError()
 	if ce == nil {
@@ -273,20 +269,12 @@ func (c *Conn) closeNow(e *quic.CCErr) {
 
 // discard forgets a connection without a word to the peer or handler.
 func (c *Conn) discard() {
-	if c.q.CloseError() == nil {
-		c.release()
-	}
 	c.notified = true
 	c.remove()
 }
 
-// release makes the quic.Conn free its TLS stack: closing it writes a
-// CONNECTION_CLOSE, here into scratch space that is never sent.
-func (c *Conn) release() {
-	_, _ = c.q.WriteConnectionClose(nil, nil, c.ss.scratch[:], &quic.CCErr{Type: quic.CCErrTypeTransport}, tstamp(loop.Now()))
-}
-
-// remove takes the connection out of its socket's tables.
+// remove takes the connection out of its socket's tables and releases
+// the quic.Conn (its TLS stack's goroutine and buffers).
 func (c *Conn) remove() {
 	if c.gone {
 		return
@@ -303,6 +291,7 @@ func (c *Conn) remove() {
 	for _, s := range c.streams {
 		c.dropOutput(s)
 	}
+	c.q.Del()
 	ep := ss.ep
 	ep.conns.Add(-1)
 	if !c.handshook {

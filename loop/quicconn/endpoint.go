@@ -47,7 +47,6 @@ type sockState struct {
 	sockFull bool
 	shutdown bool
 	flushing bool
-	scratch  [quic.MaxUDPPayloadSize * 2]byte // CONNECTION_CLOSE of discarded Conns
 }
 
 func newEndpoint(e *loop.Engine, addr string, cfg *Config, server bool) (*endpoint, error) {

@@ -74,42 +74,56 @@ func start(t testing.TB, e *loop.Engine) {
 }
 
 // echoApp echoes every bidirectional stream, FIN included, and keeps
-// what the stream queue refused until OnStreamWritable.
+// what the stream queue refused until OnStreamWritable. One echoApp
+// serves every connection of a listener, on several loops: per-connection
+// state lives in the Conn's context.
 type echoApp struct {
 	BaseHandler
+	closed chan *quic.CCErr // optional: OnClose reports here
+}
+
+// echoState is one connection's streams with output waiting.
+type echoState struct {
 	pending map[int64][]byte
 	fin     map[int64]bool
-	closed  chan *quic.CCErr // optional: OnClose reports here
+}
+
+func (h *echoApp) state(c *Conn) *echoState {
+	st, _ := c.Context().(*echoState)
+	if st == nil {
+		st = &echoState{pending: map[int64][]byte{}, fin: map[int64]bool{}}
+		c.SetContext(st)
+	}
+	return st
 }
 
 func (h *echoApp) OnStreamData(c *Conn, id int64, data []byte, fin bool) {
-	if h.pending == nil {
-		h.pending, h.fin = map[int64][]byte{}, map[int64]bool{}
-	}
-	if p, ok := h.pending[id]; ok {
-		h.pending[id] = append(p, data...)
-		h.fin[id] = h.fin[id] || fin
+	st := h.state(c)
+	if p, ok := st.pending[id]; ok {
+		st.pending[id] = append(p, data...)
+		st.fin[id] = st.fin[id] || fin
 		return
 	}
 	n, err := c.Write(id, data, fin)
 	if errors.Is(err, ErrWouldBlock) {
-		h.pending[id] = append([]byte(nil), data[n:]...)
-		h.fin[id] = fin
+		st.pending[id] = append([]byte(nil), data[n:]...)
+		st.fin[id] = fin
 	}
 }
 
 func (h *echoApp) OnStreamWritable(c *Conn, id int64) {
-	p, ok := h.pending[id]
+	st := h.state(c)
+	p, ok := st.pending[id]
 	if !ok {
 		return
 	}
-	n, err := c.Write(id, p, h.fin[id])
+	n, err := c.Write(id, p, st.fin[id])
 	if errors.Is(err, ErrWouldBlock) {
-		h.pending[id] = p[n:]
+		st.pending[id] = p[n:]
 		return
 	}
-	delete(h.pending, id)
-	delete(h.fin, id)
+	delete(st.pending, id)
+	delete(st.fin, id)
 }
 
 func (h *echoApp) OnClose(_ *Conn, e *quic.CCErr) {
