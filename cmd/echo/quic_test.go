@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -308,12 +307,8 @@ func TestInteropQuicGoEchoBackpressure(t *testing.T) {
 func TestEchoCommandQUIC(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "index.html"), []byte("<p>hq</p>"), 0o644)
-	cmd, lines := startEcho(t, "-tcp", "", "-quic", "127.0.0.1:0", "-www", dir, "-loops", "2")
-	const prefix = "quic echo listening on "
-	if !lines.Scan() || !strings.HasPrefix(lines.Text(), prefix) {
-		t.Fatalf("first line %q, want %q...", lines.Text(), prefix)
-	}
-	addr := strings.TrimPrefix(lines.Text(), prefix)
+	cmd, lines := startEcho(t, "-tcp", "", "-h2c", "", "-quic", "127.0.0.1:0", "-www", dir, "-loops", "2")
+	addr := readListening(t, lines, "quic")["quic"]
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	conn := dialQuicGo(t, addr, alpnEcho)
