@@ -21,6 +21,7 @@ type ClientStream struct {
 	body     []byte
 	bodyOff  int
 	bodyRecv int64
+	held     int64 // received octets not yet consumed (ClientOptions.ManualFlow)
 	trailers []h2.NV
 	trArena  []byte
 }
@@ -45,6 +46,20 @@ func (cs *ClientStream) Trailer(name string) []byte { return cs.f.trailer(name) 
 
 // BodyReceived returns the response body octets received.
 func (cs *ClientStream) BodyReceived() int64 { return cs.bodyRecv }
+
+// Consume credits n received body octets back to the server
+// (ClientOptions.ManualFlow). Returns nil or an h2 error from
+// Session.Consume.
+func (cs *ClientStream) Consume(n int) error {
+	if n <= 0 || cs.held == 0 {
+		return nil
+	}
+	n = int(min(int64(n), cs.held))
+	cs.held -= int64(n)
+	err := cs.cc.s.Consume(cs.id, n)
+	cs.cc.send()
+	return err
+}
 
 // Cancel resets the stream with RST_STREAM CANCEL. Returns nil or an h2
 // error from SubmitRstStream.
@@ -132,6 +147,9 @@ func clientDataChunk(s *h2.Session, _ h2.FrameFlags, id int32, data []byte) erro
 		return nil
 	}
 	cs.bodyRecv += int64(len(data))
+	if cs.cc.cl.opt.ManualFlow {
+		cs.held += int64(len(data))
+	}
 	cs.cc.depth++
 	cs.h.OnData(cs, data)
 	cs.cc.depth--

@@ -251,3 +251,66 @@ func TestClientGoawayRefusesQueuedRequests(t *testing.T) {
 		t.Fatal("the request in flight did not complete after GOAWAY")
 	}
 }
+
+// holdingResponse keeps what it receives uncredited until consume is
+// set (on the loop).
+type holdingResponse struct {
+	recordingResponse
+	consume bool
+}
+
+func (h *holdingResponse) OnData(cs *ClientStream, data []byte) {
+	h.recordingResponse.OnData(cs, data)
+	if h.consume {
+		cs.Consume(len(data))
+	}
+}
+
+// TestClientManualFlow: with ManualFlow the server can send one window
+// and no more until the application consumes.
+func TestClientManualFlow(t *testing.T) {
+	ts := startEcho(t, nil)
+	cl, err := NewClient(ts.e, &ClientOptions{ManualFlow: true,
+		Session: h2.Options{InitialWindowSize: 65535, ConnectionWindowSize: 1 << 20}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newConnWaiter()
+	cl.Dial(context.Background(), ts.addr, w, nil)
+	cc := <-w.up
+	h := &holdingResponse{recordingResponse: recordingResponse{done: make(chan result, 1)}}
+	cc.Execute(func(cc *ClientConn) {
+		cc.Request(&Request{Path: []byte("/bytes/1000000")}, h, nil)
+	})
+	received := func() int64 {
+		c := make(chan int64, 1)
+		cc.Execute(func(cc *ClientConn) { c <- cc.active[0].BodyReceived() })
+		return <-c
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for received() < 65535 {
+		if time.Now().After(deadline) {
+			t.Fatalf("received %d octets, want a whole window", received())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond)
+	done := make(chan int64, 1)
+	cc.Execute(func(cc *ClientConn) {
+		cs := cc.active[0]
+		done <- cs.BodyReceived()
+		h.consume = true
+		cs.Consume(int(cs.BodyReceived()))
+	})
+	if got := <-done; got != 65535 {
+		t.Fatalf("received %d octets with nothing consumed, want exactly one window (65535)", got)
+	}
+	select {
+	case r := <-h.done:
+		if len(r.body) != 1000000 || r.code != h2.NoError {
+			t.Fatalf("got %d octets, %v; want 1000000 after consuming", len(r.body), r.code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the download stalled although the client consumed")
+	}
+}

@@ -73,6 +73,8 @@
 // there). Requests beyond the server's SETTINGS_MAX_CONCURRENT_STREAMS
 // wait in the session's queue; requests a GOAWAY refused end with
 // h2.RefusedStream. ClientConn.Shutdown ends a connection gracefully.
+// With ClientOptions.ManualFlow the application credits received body
+// with ClientStream.Consume, so a proxy can pass backpressure on.
 // The client runs on the same loops as servers, so one engine can be a
 // server, a load generator and a proxy at once.
 package h2conn
