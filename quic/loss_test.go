@@ -31,22 +31,23 @@ func TestConnRetransmitsLostStreamData(t *testing.T) {
 func TestConnPTOProbeRecoversTailLoss(t *testing.T) {
 	p := establishedPair(t)
 	id, _ := p.client.OpenBidiStream(nil)
-	dropped := 0
-	p.drop = func(fromClient bool, d []byte) bool {
-		if fromClient && dropped == 0 {
-			dropped++
-			return true // the only data packet
-		}
-		return false
+	n, _, err := p.client.WriteStream(nil, nil, p.buf, WriteStreamFlagFin, id, []byte("tail"), p.ts)
+	if err != nil || n == 0 {
+		t.Fatal(err)
 	}
-	p.writeStream(p.client, id, []byte("tail"), true)
-	if len(p.srvRecv[id]) != 0 {
-		t.Fatal("the data packet was not dropped")
-	}
+	// The only data packet is lost: nothing follows it to reveal the loss
+	// by packet or time threshold, so only the probe timeout can.
 	exp := p.client.Expiry()
 	pto, _ := p.client.ptoTimer()
 	if exp != pto {
 		t.Fatalf("Expiry %d is not the PTO timer %d", exp, pto)
+	}
+	p.ts = exp
+	if err := p.client.HandleExpiry(p.ts); err != nil {
+		t.Fatal(err)
+	}
+	if p.client.Info().ProbeTimeouts != 1 {
+		t.Fatalf("PTO did not fire at Expiry")
 	}
 	p.settle()
 	if string(p.srvRecv[id]) != "tail" || !p.srvFin[id] {
