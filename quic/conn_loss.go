@@ -421,4 +421,5 @@ func (c *Conn) onLossTimeout(ts Tstamp) {
 		}
 	}
 	c.ptoCount++
+	c.stats.ptos++
 }

@@ -38,10 +38,19 @@ func TestConnPTOProbeRecoversTailLoss(t *testing.T) {
 	if err != nil || n == 0 || consumed != 4 {
 		t.Fatalf("WriteStream: n %d consumed %d err %v", n, consumed, err)
 	}
+	// The only data packet is lost: nothing follows it to reveal the loss
+	// by packet or time threshold, so only the probe timeout can.
 	exp := p.client.Expiry()
 	pto, _ := p.client.ptoTimer()
 	if exp != pto {
 		t.Fatalf("Expiry %d is not the PTO timer %d", exp, pto)
+	}
+	p.ts = exp
+	if err := p.client.HandleExpiry(p.ts); err != nil {
+		t.Fatal(err)
+	}
+	if p.client.Info().ProbeTimeouts != 1 {
+		t.Fatalf("PTO did not fire at Expiry")
 	}
 	p.settle()
 	if string(p.srvRecv[id]) != "tail" || !p.srvFin[id] {
