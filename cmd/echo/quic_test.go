@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -245,5 +246,50 @@ func TestInteropQuicGoStopSendsConnectionClose(t *testing.T) {
 		if !errors.As(err, &ae) || !ae.Remote || ae.ErrorCode != 0 || ae.ErrorMessage != "server shutdown" {
 			t.Errorf("client %d closed with %v; want the server's application CONNECTION_CLOSE 0 \"server shutdown\"", i, err)
 		}
+	}
+}
+
+// TestInteropQuicGoEchoBackpressure: a client that writes without
+// reading is stopped by flow control: the server keeps at most its
+// windows and queue of the echo, never the whole upload.
+func TestInteropQuicGoEchoBackpressure(t *testing.T) {
+	addr, _ := startQUIC(t, quicOptions{})
+	conn := dialQuicGo(t, addr, alpnEcho)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	s, err := conn.OpenStreamSync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetDeadline(time.Now().Add(60 * time.Second))
+	const total = 24 << 20
+	var written atomic.Int64
+	go func() {
+		buf := make([]byte, 16<<10)
+		for left := total; left > 0; left -= len(buf) {
+			n, err := s.Write(buf)
+			written.Add(int64(n))
+			if err != nil {
+				return
+			}
+		}
+		s.Close()
+	}()
+	// Wait until the writer is stuck: no progress for 300 ms.
+	last := int64(-1)
+	for w := written.Load(); w != last; w = written.Load() {
+		last = w
+		time.Sleep(300 * time.Millisecond)
+	}
+	// Stream windows: quic-go's receive window (512 KiB until read),
+	// the server's 1 MiB stream window and 256 KiB stream queue, plus the
+	// writer's own buffering. Far less than the upload.
+	if last >= 8<<20 {
+		t.Fatalf("the client wrote %d bytes without reading anything; flow control did not hold it back", last)
+	}
+	t.Logf("writer stalled after %d bytes", last)
+	n, err := io.Copy(io.Discard, s)
+	if err != nil || n != total {
+		t.Fatalf("echo after the stall: %d bytes, %v; want %d", n, err, total)
 	}
 }
