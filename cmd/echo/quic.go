@@ -5,10 +5,10 @@ import (
 	"errors"
 	"flag"
 
+	"github.com/ngloop/ngloop/internal/quicserve"
 	"github.com/ngloop/ngloop/internal/selfsigned"
 	"github.com/ngloop/ngloop/loop"
 	"github.com/ngloop/ngloop/loop/quicconn"
-	"github.com/ngloop/ngloop/quic"
 )
 
 // QUIC: stream echo under ALPN "echo" and HTTP/0.9 (hq-interop) file
@@ -46,11 +46,11 @@ type quicOptions struct {
 
 // ALPN protocol IDs served.
 const (
-	alpnEcho = "echo"
-	alpnHQ   = "hq-interop"
+	alpnEcho = quicserve.ALPNEcho
+	alpnHQ   = quicserve.ALPNHQ
 )
 
-// serveQUIC adds the QUIC listener to e.
+// serveQUIC adds the QUIC listener (package internal/quicserve) to e.
 func serveQUIC(e *loop.Engine, addr string, o quicOptions) (*quicconn.Listener, error) {
 	cert := o.cert
 	if cert == nil {
@@ -59,39 +59,7 @@ func serveQUIC(e *loop.Engine, addr string, o quicOptions) (*quicconn.Listener, 
 			return nil, err
 		}
 	}
-	hq, err := newHQServer(o.www)
-	if err != nil {
-		return nil, err
-	}
-	settings := quic.Settings{ManualFlowControl: true, MaxTxUDPPayloadSize: 1452}
-	params := quic.DefaultTransportParams()
-	params.InitialMaxStreamsBidi = 1000
-	return quicconn.Listen(e, addr, &quicconn.Config{
-		TLS: &tls.Config{
-			Certificates: []tls.Certificate{*cert},
-			NextProtos:   []string{alpnEcho, alpnHQ},
-			MinVersion:   tls.VersionTLS13,
-		},
-		Handler:  &quicMux{hq: hq},
-		Settings: settings,
-		Params:   params,
-	})
-}
-
-// quicMux picks the application by ALPN once the handshake is done.
-type quicMux struct {
-	quicconn.BaseHandler
-	hq *hqServer
-}
-
-func (m *quicMux) OnHandshake(c *quicconn.Conn) {
-	switch c.ALPN() {
-	case alpnHQ:
-		c.SetHandler(m.hq)
-	default:
-		c.SetHandler(&echoHandler{})
-	}
-	c.Handler().OnHandshake(c)
+	return quicserve.Listen(e, addr, quicserve.Options{WWW: o.www, Cert: cert})
 }
 
 // loadOrMakeCert loads certFile/keyFile or, when certFile is empty,
