@@ -53,3 +53,78 @@ func TestRunTCPEchoSteadyStateAllocations(t *testing.T) {
 		t.Errorf("steady state allocates %.4f times per request, want 0", perReq)
 	}
 }
+
+func TestQUICStreamsAllocatesNothingPerRequest(t *testing.T) {
+	rec := newRecorder(time.Now(), &timeline{max: DefaultTimelineSeconds})
+	msg := echoPattern(64)
+	qs := newQUICStreams(rec, msg, true, 4)
+	var id int64
+	allocs := testing.AllocsPerRun(1000, func() {
+		now := time.Now()
+		s := qs.add(id, now)
+		id += 4
+		if done, err := qs.recv(s, now, msg[:10], false); done || err != nil {
+			t.Fatal(done, err)
+		}
+		if done, err := qs.recv(qs.get(s.id), now, msg[10:], true); !done || err != nil {
+			t.Fatal(done, err)
+		}
+		qs.remove(s)
+	})
+	if allocs != 0 {
+		t.Errorf("a QUIC stream request/response allocates %v times, want 0", allocs)
+	}
+	if got := rec.succeeded.Load(); got != 1001 {
+		t.Errorf("every response counted: %d, want 1001", got)
+	}
+}
+
+// TestQUICStreamsTableMatchesAMap drives the slot table with streams that
+// end in a scrambled order and checks every lookup against a map.
+func TestQUICStreamsTableMatchesAMap(t *testing.T) {
+	rec := newRecorder(time.Now(), &timeline{max: DefaultTimelineSeconds})
+	for _, inFlight := range []int{1, 3, 8, 33} {
+		qs := newQUICStreams(rec, []byte("x"), true, inFlight)
+		model := map[int64]bool{}
+		var next int64
+		rng := uint32(inFlight)
+		for step := range 20000 {
+			rng = rng*1664525 + 1013904223
+			if !qs.full() && (rng>>16)%3 != 0 {
+				qs.add(next, time.Now())
+				model[next] = true
+				next += 4
+			} else if len(model) > 0 {
+				// End the live stream that comes k-th in ID order.
+				k := int(rng>>8) % len(model)
+				for id := next - 4; id >= 0; id -= 4 {
+					if model[id] {
+						if k == 0 {
+							qs.remove(qs.get(id))
+							delete(model, id)
+							break
+						}
+						k--
+					}
+				}
+			}
+			if qs.n != len(model) {
+				t.Fatalf("-m %d step %d: %d in flight, model has %d", inFlight, step, qs.n, len(model))
+			}
+			for id := max(0, next-4*int64(3*inFlight)); id < next; id += 4 {
+				if s := qs.get(id); (s != nil) != model[id] || s != nil && s.id != id {
+					t.Fatalf("-m %d step %d: get(%d) = %v, model says live=%v", inFlight, step, id, s, model[id])
+				}
+			}
+		}
+	}
+}
+
+func TestQUICStreamsRejectsEchoLongerThanSent(t *testing.T) {
+	rec := newRecorder(time.Now(), &timeline{max: DefaultTimelineSeconds})
+	qs := newQUICStreams(rec, []byte("abc"), true, 1)
+	s := qs.add(0, time.Now())
+	if done, err := qs.recv(s, time.Now(), []byte("abcd"), false); !done || err != ErrEchoMismatch {
+		t.Errorf("an echo with a byte more than was sent: done=%v err=%v, want ErrEchoMismatch", done, err)
+	}
+}
