@@ -128,3 +128,52 @@ func TestQUICStreamsRejectsEchoLongerThanSent(t *testing.T) {
 		t.Errorf("an echo with a byte more than was sent: done=%v err=%v, want ErrEchoMismatch", done, err)
 	}
 }
+
+// TestRunQUICEchoSteadyStateAllocations counts a whole quic-echo run's
+// heap allocations, client and in-process server together, per request.
+// Each QUIC stream costs the transport a few allocations on each side
+// (quic.Conn.newStream, its send buffer and received-range set, and the
+// glue's stream record in quicconn.Conn.Write): 4 per side, 8 per request
+// when this was written. The harness's own part is 0 (see
+// TestQUICStreamsAllocatesNothingPerRequest); the ceiling catches a
+// harness or transport change that adds to it.
+func TestRunQUICEchoSteadyStateAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates on its own; run without -race")
+	}
+	addr := startEngineQUIC(t, "")
+	mallocs := func(n int64) uint64 {
+		var a, b runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&a)
+		runOrFatal(t, context.Background(), Config{
+			Target: addr, Mode: ModeQUICEcho, Insecure: true, Requests: n, Clients: 2, StreamsPerClient: 8,
+		})
+		runtime.ReadMemStats(&b)
+		return b.Mallocs - a.Mallocs
+	}
+	mallocs(1000)
+	small, large := mallocs(2000), mallocs(22000)
+	perReq := (float64(large) - float64(small)) / 20000
+	t.Logf("allocations (client and in-process server): %d for 2,000 requests, %d for 22,000: %.2f per request", small, large, perReq)
+	if perReq > 8.5 {
+		t.Errorf("quic-echo allocates %.2f times per request, want at most the transport's 8 per stream (4 per side)", perReq)
+	}
+}
+
+func BenchmarkQUICStreamsRequest(b *testing.B) {
+	rec := newRecorder(time.Now(), &timeline{max: DefaultTimelineSeconds})
+	msg := echoPattern(64)
+	qs := newQUICStreams(rec, msg, true, 16)
+	b.ReportAllocs()
+	var id int64
+	for b.Loop() {
+		now := time.Now()
+		s := qs.add(id, now)
+		id += 4
+		if done, err := qs.recv(s, now, msg, true); !done || err != nil {
+			b.Fatal(done, err)
+		}
+		qs.remove(s)
+	}
+}
