@@ -59,9 +59,13 @@ func newQUIC(cfg *Config, t Target) (Driver, error) {
 
 type quicWorker struct {
 	*clientSet
-	d     *quicDriver
-	cl    *quicconn.Client
-	dials sync.WaitGroup // dialing goroutines
+	d  *quicDriver
+	cl *quicconn.Client
+	// dials counts the dialing goroutines; once noMore is set (under
+	// dialsMu) no dial starts, so Wait never races an Add.
+	dialsMu sync.Mutex
+	dials   sync.WaitGroup
+	noMore  bool
 }
 
 func (d *quicDriver) RunWorker(ctx context.Context, w *Worker) error {
@@ -83,6 +87,9 @@ func (d *quicDriver) RunWorker(ctx context.Context, w *Worker) error {
 		qw.dial(c.dialFn)
 	}
 	qw.wait()
+	qw.dialsMu.Lock()
+	qw.noMore = true
+	qw.dialsMu.Unlock()
 	qw.dials.Wait() // a Dial returns once the run's context is done
 	// The engine's Stop closes every connection (CONNECTION_CLOSE); the
 	// run is over, so requests in flight stay started, not done.
@@ -119,10 +126,17 @@ type quicClient struct {
 func (c *quicClient) dialFn() error {
 	qw := c.qw
 	c.dialStart = time.Now()
+	qw.dialsMu.Lock()
+	if qw.noMore {
+		qw.dialsMu.Unlock()
+		qw.finish()
+		return nil
+	}
+	qw.dials.Add(1)
+	qw.dialsMu.Unlock()
 	c.dialMu.Lock()
 	c.dialing = true
 	c.dialMu.Unlock()
-	qw.dials.Add(1)
 	go func() {
 		defer qw.dials.Done()
 		dctx, cancel := context.WithTimeout(qw.ctx, qw.d.cfg.ConnectTimeout)
