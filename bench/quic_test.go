@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -283,5 +284,22 @@ func TestRunQUICCancelReturnsPartialReport(t *testing.T) {
 	q := rep.Requests
 	if q.Succeeded == 0 || q.Failed != 0 || q.Done > q.Started || q.Started-q.Done > 8 {
 		t.Errorf("the partial report holds the work done, at most the streams in flight: %+v %v", q, rep.Errors)
+	}
+}
+
+func TestRunQUICLeavesNoGoroutines(t *testing.T) {
+	addr := startEngineQUIC(t, "")
+	before := runtime.NumGoroutine()
+	for range 3 {
+		runOrFatal(t, context.Background(), Config{
+			Target: addr, Mode: ModeQUICEcho, Insecure: true, Requests: 50, Clients: 5, StreamsPerClient: 2, Threads: 2,
+		})
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for runtime.NumGoroutine() > before+5 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before+5 {
+		t.Errorf("goroutines: %d before, %d after three runs", before, n)
 	}
 }
