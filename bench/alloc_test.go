@@ -30,25 +30,37 @@ func TestEchoClientAllocatesNothingPerRequest(t *testing.T) {
 // whole run through the engine: setup costs a fixed amount (engines,
 // histograms, goroutines); what grows with the number of requests is the
 // per-request cost, which must be zero.
+// mallocsPerRequest runs cfg with small and then large requests (after a
+// warm-up run that fills pools and lazily built state) and returns the
+// heap allocations per request of the difference: setup costs a fixed
+// amount (engines, histograms, goroutines), what grows with the number of
+// requests is the per-request cost.
+func mallocsPerRequest(t *testing.T, cfg Config, small, large int64) float64 {
+	t.Helper()
+	mallocs := func(n int64) uint64 {
+		var a, b runtime.MemStats
+		c := cfg
+		c.Requests = n
+		runtime.GC()
+		runtime.ReadMemStats(&a)
+		runOrFatal(t, context.Background(), c)
+		runtime.ReadMemStats(&b)
+		return b.Mallocs - a.Mallocs
+	}
+	mallocs(small / 2)
+	ms, ml := mallocs(small), mallocs(large)
+	perReq := (float64(ml) - float64(ms)) / float64(large-small)
+	t.Logf("%s allocations (client and in-process server): %d for %d requests, %d for %d: %.4f per request",
+		cfg.Mode, ms, small, ml, large, perReq)
+	return perReq
+}
+
 func TestRunTCPEchoSteadyStateAllocations(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates on its own; run without -race")
 	}
 	addr := startServer(t, echoHandler)
-	mallocs := func(n int64) uint64 {
-		var a, b runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&a)
-		runOrFatal(t, context.Background(), Config{
-			Target: addr, Mode: ModeTCPEcho, Requests: n, Clients: 2, StreamsPerClient: 8,
-		})
-		runtime.ReadMemStats(&b)
-		return b.Mallocs - a.Mallocs
-	}
-	mallocs(1000) // warm up pools and lazily built state
-	small, large := mallocs(2000), mallocs(42000)
-	perReq := (float64(large) - float64(small)) / 40000
-	t.Logf("allocations: %d for 2,000 requests, %d for 42,000: %.4f per request", small, large, perReq)
+	perReq := mallocsPerRequest(t, Config{Target: addr, Mode: ModeTCPEcho, Clients: 2, StreamsPerClient: 8}, 2000, 42000)
 	if perReq > 0.01 {
 		t.Errorf("steady state allocates %.4f times per request, want 0", perReq)
 	}
@@ -142,20 +154,7 @@ func TestRunQUICEchoSteadyStateAllocations(t *testing.T) {
 		t.Skip("the race detector allocates on its own; run without -race")
 	}
 	addr := startEngineQUIC(t, "")
-	mallocs := func(n int64) uint64 {
-		var a, b runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&a)
-		runOrFatal(t, context.Background(), Config{
-			Target: addr, Mode: ModeQUICEcho, Insecure: true, Requests: n, Clients: 2, StreamsPerClient: 8,
-		})
-		runtime.ReadMemStats(&b)
-		return b.Mallocs - a.Mallocs
-	}
-	mallocs(1000)
-	small, large := mallocs(2000), mallocs(22000)
-	perReq := (float64(large) - float64(small)) / 20000
-	t.Logf("allocations (client and in-process server): %d for 2,000 requests, %d for 22,000: %.2f per request", small, large, perReq)
+	perReq := mallocsPerRequest(t, Config{Target: addr, Mode: ModeQUICEcho, Insecure: true, Clients: 2, StreamsPerClient: 8}, 2000, 22000)
 	if perReq > 8.5 {
 		t.Errorf("quic-echo allocates %.2f times per request, want at most the transport's 8 per stream (4 per side)", perReq)
 	}
