@@ -64,9 +64,7 @@ func (c *Conn) Write(id int64, p []byte, fin bool) (int, error) {
 		n = min(n, hw)
 	}
 	if n > 0 {
-		if s.out == nil {
-			s.out = c.ss.l.Pool().GetRing(hw)
-		}
+		c.reserve(s, n, hw)
 		s.out.Write(p[:n])
 		c.queued += n
 	}
@@ -83,6 +81,29 @@ func (c *Conn) Write(id int64, p []byte, fin bool) (int, error) {
 		c.queue(s)
 	}
 	return n, nil
+}
+
+// reserve makes room for n more bytes in s.out, which is sized to what
+// is queued (a size class of the pool), not to StreamHighWater: the loop's
+// pool keeps only a few large rings, and a stream writing a small message
+// must not take (and, when many streams write in one turn, allocate) a
+// ring of the full high-water mark. A ring that is too small is swapped
+// for a larger one, at most hw.
+func (c *Conn) reserve(s *stream, n, hw int) {
+	pool := c.ss.l.Pool()
+	if s.out == nil {
+		s.out = pool.GetRing(min(n, hw))
+		return
+	}
+	if s.out.Free() >= n {
+		return
+	}
+	r := pool.GetRing(min(s.out.Len()+n, hw))
+	a, b := s.out.Peek()
+	r.Write(a)
+	r.Write(b)
+	pool.PutRing(s.out)
+	s.out = r
 }
 
 // CloseStream ends stream id's send side (FIN) after its queued output.
