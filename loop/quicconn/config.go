@@ -71,6 +71,10 @@ type Config struct {
 	// one turn before the other connections of its loop get theirs.
 	// Default 256.
 	MaxDatagramsPerFlush int
+	// MaxStatelessResets bounds the Stateless Resets a server socket
+	// sends per second for short-header packets of unknown connections
+	// (RFC 9000, Section 10.3). Default 100.
+	MaxStatelessResets int
 	// ShutdownReason is the reason phrase of the CONNECTION_CLOSE
 	// (application error 0) sent to every connection when the engine
 	// stops. Default "server shutdown" / "client shutdown".
@@ -85,6 +89,7 @@ const (
 	DefaultConnHighWater        = 4 << 20
 	DefaultMaxDatagramsPerFlush = 256
 	DefaultCIDLen               = 8
+	DefaultMaxStatelessResets   = 100
 )
 
 func (c Config) withDefaults(server bool) Config {
@@ -99,6 +104,9 @@ func (c Config) withDefaults(server bool) Config {
 	}
 	if c.ConnHighWater <= 0 {
 		c.ConnHighWater = DefaultConnHighWater
+	}
+	if c.MaxStatelessResets <= 0 {
+		c.MaxStatelessResets = DefaultMaxStatelessResets
 	}
 	if c.MaxDatagramsPerFlush <= 0 {
 		c.MaxDatagramsPerFlush = DefaultMaxDatagramsPerFlush
@@ -129,4 +137,6 @@ type Stats struct {
 	VersionNeg uint64 // Version Negotiation packets sent
 	Dropped    uint64 // datagrams that matched no connection and were not Initials
 	Closed     uint64 // connections removed
+	// StatelessResets sent for short-header packets of unknown connections.
+	StatelessResets uint64
 }

@@ -73,6 +73,10 @@ func (ss *sockState) newConnTLS(h Handler, path *quic.Path, initial []byte, tlsC
 	c := &Conn{ss: ss, h: h, path: *path, streams: make(map[int64]*stream)}
 	cfg := &quic.Config{TLS: tlsConf, Settings: ep.cfg.Settings, Params: ep.cfg.Params}
 	cfg.Settings.SCID = scid
+	if initial != nil {
+		token := ss.token(scid)
+		cfg.Settings.StatelessResetToken = &token
+	}
 	c.callbacks(&cfg.Callbacks)
 	now := loop.Now()
 	if initial != nil {

@@ -22,7 +22,11 @@
 // no known connection creates a server Conn (quic.AcceptInitial), within
 // Config.MaxConns connections and Config.MaxHandshakes handshakes in
 // progress (beyond them Initials are dropped and counted in
-// Stats.Refused); anything else unknown is dropped. An Initial that
+// Stats.Refused); anything else unknown is dropped, and a short-header
+// packet for an unknown connection is answered with a Stateless Reset
+// (RFC 9000, Section 10.3; at most Config.MaxStatelessResets per second
+// and socket) whose token is an HMAC of the connection ID under the
+// listener's key, the token the connection advertised. An Initial that
 // cannot be decrypted does not keep its Conn.
 //
 // # Routing

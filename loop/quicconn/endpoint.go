@@ -26,8 +26,10 @@ type endpoint struct {
 
 	conns, handshakes                      atomic.Int64
 	accepted, refused, versionNeg, dropped atomic.Uint64
-	closed                                 atomic.Uint64
+	closed, resets                         atomic.Uint64
 	nextSock                               atomic.Uint32
+
+	resetKey [32]byte // stateless reset tokens (reset.go)
 }
 
 // sockState is one socket's share: the connections it owns, keyed by
@@ -47,6 +49,7 @@ type sockState struct {
 	sockFull bool
 	shutdown bool
 	flushing bool
+	reset    resetter
 }
 
 func newEndpoint(e *loop.Engine, addr string, cfg *Config, server bool) (*endpoint, error) {
@@ -56,6 +59,9 @@ func newEndpoint(e *loop.Engine, addr string, cfg *Config, server bool) (*endpoi
 	ep := &endpoint{server: server, cfg: cfg.withDefaults(server)}
 	if server && ep.cfg.Handler == nil {
 		return nil, ErrNoHandler
+	}
+	if err := ep.newResetKey(); err != nil {
+		return nil, err
 	}
 	ucfg := ep.cfg.UDP
 	ucfg.Route = ep.route
@@ -75,7 +81,7 @@ func (ep *endpoint) stats() Stats {
 	return Stats{
 		Conns: ep.conns.Load(), Handshakes: ep.handshakes.Load(),
 		Accepted: ep.accepted.Load(), Refused: ep.refused.Load(), VersionNeg: ep.versionNeg.Load(),
-		Dropped: ep.dropped.Load(), Closed: ep.closed.Load(),
+		Dropped: ep.dropped.Load(), Closed: ep.closed.Load(), StatelessResets: ep.resets.Load(),
 	}
 }
 
@@ -148,6 +154,9 @@ func (h *udpHandler) OnDatagram(s *loop.UDPSocket, d *loop.Datagram) {
 	}
 	c := ss.conns[string(vc.DCID)]
 	if c == nil {
+		if ep.server && vc.SCID == nil && !ss.shutdown {
+			ss.statelessReset(d, vc.DCID)
+		}
 		if !ep.server || vc.SCID == nil || ss.shutdown {
 			ep.dropped.Add(1)
 			return

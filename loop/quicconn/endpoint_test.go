@@ -400,3 +400,45 @@ func TestInteropQuicGoOverIPv6(t *testing.T) {
 		conn.CloseWithError(0, "")
 	}
 }
+
+// TestStatelessResetForForgottenConn: the server forgets a live
+// connection without a word (as after a crash); the client's next packet
+// gets a Stateless Reset carrying the token the connection advertised,
+// and quic-go closes at once instead of waiting for its idle timeout.
+func TestStatelessResetForForgottenConn(t *testing.T) {
+	ln := listen(t, &Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := quicgo.DialAddr(ctx, ln.Addr().String(), clientTLS(), &quicgo.Config{MaxIdleTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := conn.OpenStreamSync(ctx)
+	s.Write([]byte("ping"))
+	if _, err := io.ReadFull(s, make([]byte, 4)); err != nil {
+		t.Fatal(err)
+	}
+	for _, ss := range ln.ep.socks {
+		done := make(chan struct{})
+		ss.sock.Loop().Execute(func() {
+			for c := ss.head; c != nil; c = ss.head {
+				c.discard()
+			}
+			close(done)
+		})
+		<-done
+	}
+	s.Write([]byte("anyone?"))
+	select {
+	case <-conn.Context().Done():
+	case <-ctx.Done():
+		t.Fatal("the client was not reset")
+	}
+	var sr *quicgo.StatelessResetError
+	if err := context.Cause(conn.Context()); !errors.As(err, &sr) {
+		t.Fatalf("client closed with %v; want a stateless reset", err)
+	}
+	if st := ln.Stats(); st.StatelessResets == 0 {
+		t.Fatalf("stats %+v: no stateless reset counted", st)
+	}
+}
