@@ -22,6 +22,9 @@ func (c *Conn) Write(p []byte) (int, error) {
 	if c.flags&(fClosing|fShutWr|fAbort|fClosed|fCloseNow) != 0 {
 		return 0, ErrClosed
 	}
+	if c.layer != nil {
+		return c.writeLayer(p)
+	}
 	total := 0
 	for len(p) > 0 {
 		room := c.room(len(p))

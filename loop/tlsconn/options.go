@@ -1,0 +1,75 @@
+package tlsconn
+
+import (
+	"crypto/tls"
+	"time"
+
+	"github.com/ngloop/ngloop/loop"
+)
+
+// Options configure a Handler. Zero fields take the defaults below.
+type Options struct {
+	// HandshakeTimeout bounds the time from accept (or connect) to the
+	// end of the handshake, waiting for a worker included. A peer that
+	// stalls is closed with ErrHandshakeTimeout. Default 10 seconds.
+	HandshakeTimeout time.Duration
+	// MaxHandshakes is the number of handshake workers: handshakes that
+	// run at once. A worker waiting for the peer's next flight holds its
+	// place until the peer answers or HandshakeTimeout. Default 64.
+	MaxHandshakes int
+	// MaxPending bounds connections waiting for a worker with their
+	// ClientHello complete; past it new handshakes are refused (closed,
+	// Stats.Refused). Default 1024.
+	MaxPending int
+	// MaxHelloSize bounds the ClientHello message; a larger one closes
+	// the connection (ErrNotTLS). Default 16 KiB.
+	MaxHelloSize int
+	// MaxHandshakeBytes bounds what the peer may send during the
+	// handshake; more closes the connection (ErrHandshakeTooLarge).
+	// Default 64 KiB.
+	MaxHandshakeBytes int
+	// PlainBufferSize is the decrypted input held for the inner handler
+	// (taken from the loop's pool while non-empty). Default 32 KiB.
+	PlainBufferSize int
+
+	// Verify, if set, runs on the loop after a successful handshake,
+	// before the inner handler's OnOpen. It may write to c (through the
+	// TLS layer); a non-nil error closes the connection gracefully and
+	// the inner handler never sees it. H2Verify is the HTTP/2 check.
+	Verify func(c *loop.Conn, cs *tls.ConnectionState) error
+}
+
+// Defaults for zero Options fields.
+const (
+	DefaultHandshakeTimeout  = 10 * time.Second
+	DefaultMaxHandshakes     = 64
+	DefaultMaxPending        = 1024
+	DefaultMaxHelloSize      = 16 << 10
+	DefaultMaxHandshakeBytes = 64 << 10
+	DefaultPlainBufferSize   = 32 << 10
+)
+
+func (o Options) withDefaults() Options {
+	if o.HandshakeTimeout <= 0 {
+		o.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if o.MaxHandshakes <= 0 {
+		o.MaxHandshakes = DefaultMaxHandshakes
+	}
+	if o.MaxPending <= 0 {
+		o.MaxPending = DefaultMaxPending
+	}
+	if o.MaxHelloSize <= 0 {
+		o.MaxHelloSize = DefaultMaxHelloSize
+	}
+	if o.MaxHandshakeBytes <= 0 {
+		o.MaxHandshakeBytes = DefaultMaxHandshakeBytes
+	}
+	if o.MaxHandshakeBytes < o.MaxHelloSize+recordHeaderLen*8 {
+		o.MaxHandshakeBytes = o.MaxHelloSize + recordHeaderLen*8
+	}
+	if o.PlainBufferSize <= 0 {
+		o.PlainBufferSize = DefaultPlainBufferSize
+	}
+	return o
+}
