@@ -118,9 +118,7 @@ func TestInteropHTTP11OnlyClientRefused(t *testing.T) {
 	if err != nil || len(b) != 0 {
 		t.Fatalf("read %q (%v), want a clean close_notify and nothing else", b, err)
 	}
-	if got := s.h.Stats().Rejected.Load(); got != 1 {
-		t.Fatalf("Stats.Rejected = %d, want 1", got)
-	}
+	waitStat(t, "Stats.Rejected", &s.h.Stats().Rejected, 1)
 }
 
 type http2Transport = http2.Transport
