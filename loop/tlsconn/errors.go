@@ -9,9 +9,6 @@ var (
 	// ErrHandshakeTimeout: the handshake did not finish within
 	// Options.HandshakeTimeout.
 	ErrHandshakeTimeout = errors.New("tlsconn: handshake timeout")
-	// ErrHandshakeTooLarge: the peer sent more than
-	// Options.MaxHandshakeBytes during the handshake.
-	ErrHandshakeTooLarge = errors.New("tlsconn: peer sent too much during the handshake")
 	// ErrNotTLS: the first bytes are not a TLS ClientHello, or it is
 	// larger than Options.MaxHelloSize.
 	ErrNotTLS = errors.New("tlsconn: not a TLS ClientHello")

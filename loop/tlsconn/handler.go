@@ -93,6 +93,7 @@ type conn struct {
 	plainN int
 	broken bool // a record error: no close_notify
 	opened bool // the inner handler got OnOpen
+	paused bool // reading paused at MaxHandshakeBytes
 	secure bool // the handshake succeeded: close_notify is owed
 }
 
@@ -141,19 +142,27 @@ func (h *Handler) OnData(c *loop.Conn, in []byte) int {
 			cs.refuse(ErrNotTLS)
 			return len(in)
 		}
-		cs.p.feed(in)
+		if cs.p.feed(in) < len(in) { // MaxHandshakeBytes >= MaxHelloSize + headers
+			cs.refuse(ErrNotTLS)
+			return len(in)
+		}
 		cs.state = stHandshake
 		if !h.pool.submit(cs) {
 			cs.refuse(ErrBusy)
 		}
 		return len(in)
 	case stHandshake:
-		if !cs.p.feed(in) {
-			cs.h.stats.Failed.Add(1)
-			cs.state = stDone
-			_ = c.Abort(ErrHandshakeTooLarge)
+		n := cs.p.feed(in)
+		if n < len(in) {
+			// A client sends application data right behind its
+			// Finished, before the worker is done: it waits in the
+			// loop's input with reading paused, and comes back
+			// through OnData after handshakeDone resumes reading. A
+			// handshake that truly needs more stalls into the timeout.
+			cs.paused = true
+			c.PauseRead()
 		}
-		return len(in)
+		return n
 	case stOpen:
 		return cs.recv(in)
 	}
@@ -176,6 +185,11 @@ func (cs *conn) handshakeDone() {
 	}
 	cs.timer.Stop()
 	cs.p.toRecords()
+	if cs.paused {
+		cs.paused = false
+		c := cs.c
+		defer c.ResumeRead() // after the state is settled
+	}
 	h, c := cs.h, cs.c
 	if cs.err != nil {
 		h.stats.Failed.Add(1)

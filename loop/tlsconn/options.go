@@ -24,9 +24,10 @@ type Options struct {
 	// MaxHelloSize bounds the ClientHello message; a larger one closes
 	// the connection (ErrNotTLS). Default 16 KiB.
 	MaxHelloSize int
-	// MaxHandshakeBytes bounds what the peer may send during the
-	// handshake; more closes the connection (ErrHandshakeTooLarge).
-	// Default 64 KiB.
+	// MaxHandshakeBytes bounds the peer's bytes buffered for the
+	// handshake worker; past it reading pauses until the handshake ends
+	// (application data sent right behind the client's Finished waits
+	// in the loop's input). Default 64 KiB.
 	MaxHandshakeBytes int
 	// PlainBufferSize is the decrypted input held for the inner handler
 	// (taken from the loop's pool while non-empty). Default 32 KiB.

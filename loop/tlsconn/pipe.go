@@ -52,19 +52,18 @@ func (wouldBlock) Error() string   { return "tlsconn: no more input now" }
 func (wouldBlock) Timeout() bool   { return true }
 func (wouldBlock) Temporary() bool { return true }
 
-// feed hands handshake bytes from the loop to the worker. It returns
-// false when the peer sent more than maxIn during the handshake.
-func (p *pipe) feed(b []byte) bool {
+// feed hands handshake bytes from the loop to the worker. It takes at
+// most what keeps the total under maxIn and returns how many it took.
+func (p *pipe) feed(b []byte) int {
 	p.mu.Lock()
-	p.inTotal += len(b)
-	if p.inTotal > p.maxIn {
-		p.mu.Unlock()
-		return false
-	}
-	p.in = append(p.in, b...)
+	n := min(len(b), p.maxIn-p.inTotal)
+	p.inTotal += n
+	p.in = append(p.in, b[:n]...)
 	p.mu.Unlock()
-	p.signal()
-	return true
+	if n > 0 {
+		p.signal()
+	}
+	return n
 }
 
 func (p *pipe) signal() {
