@@ -125,6 +125,9 @@ func (c *Conn) settle() {
 	if c.flags&fClosed != 0 {
 		return
 	}
+	if c.layer != nil && c.flags&fAbort == 0 {
+		c.layer.Flush(c)
+	}
 	if c.flags&(fBlocked|fAbort) == 0 {
 		c.flush()
 	}

@@ -12,9 +12,16 @@ type Layer interface {
 	// free bytes of output (0 if none). Conn.Write uses it to keep the
 	// connection under Options.HighWater.
 	Fits(free int) int
-	// Seal transforms p and writes the result with c.WriteRaw. It takes
-	// all of p or returns an error, which closes the connection.
+	// Seal takes all of p, or returns an error, which closes the
+	// connection. It may transform and write p (c.WriteRaw) at once or
+	// keep it to transform together with later writes of the same event
+	// (TLS makes one record of several small writes); what it keeps
+	// counts against Fits.
 	Seal(c *Conn, p []byte) error
+	// Flush writes out what Seal kept. The connection calls it at the end
+	// of every event it was written in, before its output goes to the
+	// socket, and when a write finds no room.
+	Flush(c *Conn)
 	// Closing runs once when Close or CloseWrite begins, before the final
 	// flush; a layer writes its end-of-stream marker there (TLS
 	// close_notify).
@@ -67,7 +74,8 @@ func (c *Conn) writeLayer(p []byte) (int, error) {
 	total := 0
 	for len(p) > 0 {
 		n := c.layer.Fits(c.e.opts.HighWater - c.Buffered())
-		if n <= 0 && c.flags&fBlocked == 0 && c.Buffered() > 0 {
+		if n <= 0 && c.flags&fBlocked == 0 {
+			c.layer.Flush(c)
 			c.flush()
 			if c.flags&fAbort != 0 {
 				return total, ErrClosed
@@ -87,5 +95,6 @@ func (c *Conn) writeLayer(p []byte) (int, error) {
 		total += n
 		p = p[n:]
 	}
+	c.markDirty() // settle flushes the layer
 	return total, nil
 }

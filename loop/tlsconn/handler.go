@@ -90,6 +90,7 @@ type conn struct {
 	err   error // set by the worker before it posts handshakeDone
 
 	plain  []byte // decrypted, not yet consumed by the inner handler
+	stage  []byte // written by the inner handler, not yet sealed (layer.go)
 	plainN int
 	broken bool // a record error: no close_notify
 	opened bool // the inner handler got OnOpen
@@ -327,6 +328,7 @@ func (h *Handler) OnClose(c *loop.Conn, err error) {
 		return
 	}
 	cs.p.close() // a worker blocked in Read gives up
+	cs.releaseStage(c)
 	if cs.plain != nil {
 		c.Loop().Pool().Put(cs.plain)
 		cs.plain, cs.plainN = nil, 0
