@@ -95,6 +95,7 @@ type conn struct {
 	broken bool // a record error: no close_notify
 	opened bool // the inner handler got OnOpen
 	paused bool // reading paused at MaxHandshakeBytes
+	drain  bool // read until crypto/tls would block (after the handshake)
 	secure bool // the handshake succeeded: close_notify is owed
 }
 
@@ -213,6 +214,7 @@ func (cs *conn) handshakeDone() {
 	cs.opened = true
 	h.inner.OnOpen(c)
 	if !c.Closed() {
+		cs.drain = true
 		cs.recv(nil) // records that came with the client's Finished
 	}
 }
@@ -228,11 +230,16 @@ func (cs *conn) recv(in []byte) int {
 			cs.plain = c.Loop().Pool().Get(cs.h.opt.PlainBufferSize)
 		}
 		got := false
-		for cs.plainN < len(cs.plain) {
+		// Read only with room for a whole record's plaintext, so
+		// crypto/tls keeps none back, and only when there is input for
+		// it (pipe.readRecords); after the handshake, drain once
+		// whatever crypto/tls read ahead.
+		for cs.plainN+maxPlaintext <= len(cs.plain) && (cs.drain || cs.p.hasInput()) {
 			n, err := cs.tc.Read(cs.plain[cs.plainN:])
 			cs.plainN += n
 			got = got || n > 0
 			if err != nil {
+				cs.drain = false
 				if err != errWouldBlock {
 					rerr = err
 				}

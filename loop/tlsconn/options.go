@@ -30,7 +30,8 @@ type Options struct {
 	// in the loop's input). Default 64 KiB.
 	MaxHandshakeBytes int
 	// PlainBufferSize is the decrypted input held for the inner handler
-	// (taken from the loop's pool while non-empty). Default 32 KiB.
+	// (taken from the loop's pool while non-empty). Default 32 KiB, at
+	// least 16 KiB (one record).
 	PlainBufferSize int
 
 	// Verify, if set, runs on the loop after a successful handshake,
@@ -72,5 +73,7 @@ func (o Options) withDefaults() Options {
 	if o.PlainBufferSize <= 0 {
 		o.PlainBufferSize = DefaultPlainBufferSize
 	}
+	// Reads need room for a whole record's plaintext (handler.go, recv).
+	o.PlainBufferSize = max(o.PlainBufferSize, maxPlaintext)
 	return o
 }

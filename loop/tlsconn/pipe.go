@@ -37,6 +37,69 @@ type pipe struct {
 	records bool   // record mode: the loop owns the tls.Conn
 	src     []byte // record mode: OnData's bytes not yet read
 	taken   int    // record mode: bytes of src read so far
+
+	// Where the bytes handed to crypto/tls stand in the record stream:
+	// the header bytes seen of the next record, and the body bytes of
+	// the current one still to hand over.
+	hdr     [recordHeaderLen]byte
+	hdrN    int
+	recLeft int
+}
+
+// maxCiphertext is the largest record a peer may send (RFC 5246, Section
+// 6.2.3: "The length (in bytes) of the following TLSCiphertext.fragment.
+// The length MUST NOT exceed 2^14 + 2048."); RFC 8446 allows less.
+const maxCiphertext = maxPlaintext + 2048
+
+// track advances the record position over b, handed to crypto/tls.
+func (p *pipe) track(b []byte) {
+	for len(b) > 0 {
+		if p.recLeft > 0 {
+			k := min(p.recLeft, len(b))
+			p.recLeft -= k
+			b = b[k:]
+			continue
+		}
+		k := copy(p.hdr[p.hdrN:], b)
+		p.hdrN += k
+		b = b[k:]
+		if p.hdrN == recordHeaderLen {
+			p.recLeft = int(p.hdr[3])<<8 | int(p.hdr[4])
+			p.hdrN = 0
+		}
+	}
+}
+
+// aligned reports whether crypto/tls has been handed whole records only.
+func (p *pipe) aligned() bool { return p.hdrN == 0 && p.recLeft == 0 }
+
+// nextRecord returns the length of the complete record at the start of
+// b, 0 if it is not all there. An oversized header counts as complete:
+// crypto/tls answers it with record_overflow.
+func nextRecord(b []byte) int {
+	if len(b) < recordHeaderLen {
+		return 0
+	}
+	n := int(b[3])<<8 | int(b[4])
+	switch {
+	case recordHeaderLen+n <= len(b):
+		return recordHeaderLen + n
+	case n > maxCiphertext:
+		return len(b)
+	}
+	return 0
+}
+
+// hasInput reports whether a Read in record mode would return bytes.
+func (p *pipe) hasInput() bool {
+	if len(p.in) > 0 {
+		return true
+	}
+	rest := p.src[p.taken:]
+	if !p.aligned() {
+		return len(rest) > 0
+	}
+	return nextRecord(rest) > 0
 }
 
 func newPipe(c *loop.Conn, maxIn int) *pipe {
@@ -84,22 +147,13 @@ func (p *pipe) close() {
 // Read implements net.Conn.
 func (p *pipe) Read(b []byte) (int, error) {
 	if p.records {
-		if len(p.in) > 0 { // read ahead of the handshake's end
-			n := copy(b, p.in)
-			p.in = p.in[n:]
-			return n, nil
-		}
-		if p.taken == len(p.src) {
-			return 0, errWouldBlock
-		}
-		n := copy(b, p.src[p.taken:])
-		p.taken += n
-		return n, nil
+		return p.readRecords(b)
 	}
 	for {
 		p.mu.Lock()
 		if len(p.in) > 0 {
 			n := copy(b, p.in)
+			p.track(p.in[:n])
 			p.in = p.in[n:]
 			if len(p.in) == 0 {
 				p.in = p.in[:0:0] // drop the reference; feed reallocates small
@@ -114,6 +168,41 @@ func (p *pipe) Read(b []byte) (int, error) {
 		p.mu.Unlock()
 		<-p.wake
 	}
+}
+
+// readRecords is Read on the loop. It hands crypto/tls one whole record
+// at a time and leaves a partial record in the loop's input (OnData
+// returns it unconsumed, to be presented again with the rest), so
+// crypto/tls never holds more than the record it works on. Then recv
+// knows, without asking crypto/tls, whether another Read can return
+// data: each refill of crypto/tls's buffer costs it an allocation
+// (readFromUntil's atLeastReader), and a Read that only finds out there
+// is nothing would be one more per event.
+func (p *pipe) readRecords(b []byte) (int, error) {
+	if len(p.in) > 0 { // bytes fed during the handshake, not read by it
+		n := copy(b, p.in)
+		p.track(p.in[:n])
+		p.in = p.in[n:]
+		return n, nil
+	}
+	rest := p.src[p.taken:]
+	var lim int
+	switch {
+	case len(rest) == 0:
+		return 0, errWouldBlock
+	case p.recLeft > 0:
+		lim = p.recLeft // the rest of a record crypto/tls has begun
+	case p.hdrN > 0:
+		lim = recordHeaderLen - p.hdrN
+	default:
+		if lim = nextRecord(rest); lim == 0 {
+			return 0, errWouldBlock
+		}
+	}
+	n := copy(b, rest[:min(lim, len(rest))])
+	p.track(rest[:n])
+	p.taken += n
+	return n, nil
 }
 
 // Write implements net.Conn.

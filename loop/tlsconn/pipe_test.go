@@ -1,0 +1,58 @@
+package tlsconn
+
+import (
+	"bytes"
+	"testing"
+)
+
+// TestPipeHandsWholeRecords: in record mode the pipe hands crypto/tls one
+// whole record per Read, leaves a trailing partial record untaken, and
+// finishes a record it has begun even from a later presentation.
+func TestPipeHandsWholeRecords(t *testing.T) {
+	r1, r2 := rec(23, 1, 2, 3), rec(23, 4, 5, 6, 7)
+	r3 := rec(23, 8, 9)
+	stream := append(append(append([]byte{}, r1...), r2...), r3[:4]...)
+	p := &pipe{records: true}
+	p.present(stream)
+	if !p.hasInput() {
+		t.Fatal("hasInput = false with two whole records presented")
+	}
+	buf := make([]byte, 64)
+	for i, want := range [][]byte{r1, r2} {
+		n, err := p.Read(buf)
+		if err != nil || !bytes.Equal(buf[:n], want) {
+			t.Fatalf("Read %d = %x (%v), want record %x", i, buf[:n], err, want)
+		}
+	}
+	if p.hasInput() {
+		t.Fatal("hasInput = true with only a partial record left")
+	}
+	if n, err := p.Read(buf); n != 0 || err != errWouldBlock {
+		t.Fatalf("Read with a partial record left = %d, %v; want 0, errWouldBlock", n, err)
+	}
+	if p.taken != len(r1)+len(r2) {
+		t.Fatalf("taken = %d, want %d (the partial record stays with the loop)", p.taken, len(r1)+len(r2))
+	}
+
+	// A small buffer splits a record; the rest follows even though it
+	// is not a whole record by itself.
+	p.present(r3)
+	n, _ := p.Read(buf[:3])
+	if n != 3 || p.aligned() {
+		t.Fatalf("Read into 3 bytes = %d, aligned %v; want 3 and mid-record", n, p.aligned())
+	}
+	p.present(r3[3:])
+	if !p.hasInput() {
+		t.Fatal("hasInput = false with the rest of a begun record presented")
+	}
+	n, err := p.Read(buf)
+	if err != nil || !bytes.Equal(buf[:n], r3[3:]) || !p.aligned() {
+		t.Fatalf("Read of the rest = %x (%v), aligned %v; want %x and aligned", buf[:n], err, p.aligned(), r3[3:])
+	}
+	// An oversized header is handed over for crypto/tls to reject.
+	big := []byte{23, 3, 3, 0xff, 0xff, 0}
+	p.present(big)
+	if n, _ := p.Read(buf); n != len(big) {
+		t.Fatalf("oversized record: Read = %d, want all %d bytes handed over", n, len(big))
+	}
+}
