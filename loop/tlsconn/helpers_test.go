@@ -153,10 +153,12 @@ func startServer(t testing.TB, sc serverConfig) *server {
 	return s
 }
 
-// pool returns a cert pool trusting s's certificate.
-func (s *server) roots() *x509.CertPool {
+// roots returns a cert pool trusting s's certificate.
+func (s *server) roots() *x509.CertPool { return x509Pool(s.certs.Current()) }
+
+func x509Pool(cert *tls.Certificate) *x509.CertPool {
 	p := x509.NewCertPool()
-	p.AddCert(s.certs.Current().Leaf)
+	p.AddCert(cert.Leaf)
 	return p
 }
 
