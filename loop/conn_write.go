@@ -72,7 +72,13 @@ func (c *Conn) room(want int) int {
 	if have >= hw {
 		return 0
 	}
-	need := min(have+want, hw)
+	c.grow(min(have+want, hw))
+	return min(hw-have, c.out.Free())
+}
+
+// grow makes the output ring hold at least need bytes, moving pending
+// output into a larger pooled ring if needed.
+func (c *Conn) grow(need int) {
 	if c.out == nil {
 		c.out = c.l.pool.GetRing(max(need, minRing))
 	} else if c.out.Cap() < need {
@@ -83,7 +89,6 @@ func (c *Conn) room(want int) int {
 		c.l.pool.PutRing(c.out)
 		c.out = bigger
 	}
-	return min(hw-have, c.out.Free())
 }
 
 // flush writes pending output with writev until it is gone or the socket

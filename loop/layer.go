@@ -46,26 +46,10 @@ func (c *Conn) WriteRaw(p []byte) (int, error) {
 	if c.flags&(fShutWrDone|fAbort|fClosed|fCloseNow) != 0 {
 		return 0, ErrClosed
 	}
-	total := 0
-	for len(p) > 0 {
-		have := c.Buffered()
-		need := have + len(p)
-		if c.out == nil {
-			c.out = c.l.pool.GetRing(max(need, minRing))
-		} else if c.out.Cap() < need {
-			bigger := c.l.pool.GetRing(need)
-			a, b := c.out.Peek()
-			bigger.Write(a)
-			bigger.Write(b)
-			c.l.pool.PutRing(c.out)
-			c.out = bigger
-		}
-		n := c.out.Write(p)
-		total += n
-		p = p[n:]
-	}
+	c.grow(c.Buffered() + len(p))
+	n := c.out.Write(p)
 	c.markDirty()
-	return total, nil
+	return n, nil
 }
 
 // writeLayer is Write through the layer: plaintext is sealed in pieces
