@@ -37,14 +37,21 @@
 // partial record in its own buffer and a temporary net.Error from the
 // underlying Read leaves the connection intact. So the loop owns the
 // tls.Conn from then on and no goroutine is involved per record: in
-// OnData the pipe's Read returns the bytes the loop presents and then a
-// temporary "would block" error, the loop calls tls.Conn.Read until it
-// would block, and hands the plaintext to the inner handler. Writes go
-// tls.Conn.Write → pipe.Write → loop.Conn.WriteRaw, in the same call. A
-// worker per connection for its whole life (a goroutine pair per
-// connection, as net/http does) would give up what the engine is for:
-// one goroutine per loop, batched writes, no locks on the per-connection
-// path.
+// OnData the pipe's Read hands crypto/tls the whole records among the
+// bytes the loop presents, one per Read, then a temporary "would block"
+// error; a trailing partial record stays in the loop's input, presented
+// again with the rest. The loop calls tls.Conn.Read while whole records
+// are there and hands the plaintext to the inner handler. Writes of one
+// event are gathered and sealed into one record when the event ends
+// (Layer.Flush): tls.Conn.Write → pipe.Write → loop.Conn.WriteRaw. A
+// goroutine per connection for its whole life (a pair, as net/http has)
+// would give up what the engine is for: one goroutine per loop, batched
+// writes, no locks on the per-connection path.
+//
+// What remains per received record is one 24-byte allocation inside
+// crypto/tls (readFromUntil's atLeastReader escapes); everything of this
+// package's own allocates nothing in steady state
+// (TestEchoOverTLSAllocatesOnlyInCryptoTLS).
 //
 // # Bounded memory and backpressure
 //
