@@ -20,6 +20,7 @@ type Handler struct {
 	opt    Options
 	client bool
 	pool   *pool
+	cpu    chan struct{} // compute tokens, Options.HandshakeCPU
 	stats  Stats
 }
 
@@ -60,7 +61,7 @@ func newHandler(inner loop.Handler, cfg *tls.Config, opt *Options, client bool) 
 	}
 	o = o.withDefaults()
 	return &Handler{inner: inner, cfg: cfg, opt: o, client: client,
-		pool: newPool(o.MaxHandshakes, o.MaxPending)}, nil
+		pool: newPool(o.MaxHandshakes, o.MaxPending), cpu: make(chan struct{}, o.HandshakeCPU)}, nil
 }
 
 // Stats returns the handler's counters.
@@ -111,7 +112,7 @@ func State(c *loop.Conn) (tls.ConnectionState, bool) {
 
 // OnOpen implements loop.Handler: the handshake starts.
 func (h *Handler) OnOpen(c *loop.Conn) {
-	cs := &conn{h: h, c: c, p: newPipe(c, h.opt.MaxHandshakeBytes)}
+	cs := &conn{h: h, c: c, p: newPipe(c, h.opt.MaxHandshakeBytes, h.cpu)}
 	c.SetLayer(cs)
 	c.InitTimer(&cs.timer)
 	cs.timer.Reset(h.opt.HandshakeTimeout)
@@ -173,7 +174,9 @@ func (h *Handler) OnData(c *loop.Conn, in []byte) int {
 
 // handshake runs on a worker goroutine.
 func (cs *conn) handshake() {
+	cs.p.acquire()
 	cs.err = cs.tc.Handshake()
+	cs.p.release()
 	// The closure is made once per handshake; Execute drops it if the
 	// connection closed meanwhile (OnClose woke us through the pipe).
 	_ = cs.c.Execute(func(*loop.Conn) { cs.handshakeDone() })

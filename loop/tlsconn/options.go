@@ -2,6 +2,7 @@ package tlsconn
 
 import (
 	"crypto/tls"
+	"runtime"
 	"time"
 
 	"github.com/ngloop/ngloop/loop"
@@ -17,6 +18,11 @@ type Options struct {
 	// run at once. A worker waiting for the peer's next flight holds its
 	// place until the peer answers or HandshakeTimeout. Default 64.
 	MaxHandshakes int
+	// HandshakeCPU is how many workers may compute at once (run
+	// crypto/tls between waits for the peer); the others wait for a
+	// turn. It keeps a handshake storm from taking the CPU the event
+	// loops need. Default GOMAXPROCS/2, at least 1.
+	HandshakeCPU int
 	// MaxPending bounds connections waiting for a worker with their
 	// ClientHello complete; past it new handshakes are refused (closed,
 	// Stats.Refused). Default 1024.
@@ -57,6 +63,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxHandshakes <= 0 {
 		o.MaxHandshakes = DefaultMaxHandshakes
+	}
+	if o.HandshakeCPU <= 0 {
+		o.HandshakeCPU = max(1, runtime.GOMAXPROCS(0)/2)
 	}
 	if o.MaxPending <= 0 {
 		o.MaxPending = DefaultMaxPending

@@ -22,7 +22,8 @@ import (
 //     "if e, ok := err.(net.Error); !ok || !e.Temporary()"). Write goes
 //     straight to loop.Conn.WriteRaw. No locks are taken: one goroutine.
 type pipe struct {
-	c *loop.Conn
+	c   *loop.Conn
+	cpu chan struct{} // the handler's compute tokens (Options.HandshakeCPU)
 
 	mu       sync.Mutex
 	wake     chan struct{} // cap 1: feed or close happened
@@ -102,9 +103,16 @@ func (p *pipe) hasInput() bool {
 	return nextRecord(rest) > 0
 }
 
-func newPipe(c *loop.Conn, maxIn int) *pipe {
-	return &pipe{c: c, wake: make(chan struct{}, 1), maxIn: maxIn}
+func newPipe(c *loop.Conn, maxIn int, cpu chan struct{}) *pipe {
+	return &pipe{c: c, wake: make(chan struct{}, 1), maxIn: maxIn, cpu: cpu}
 }
+
+// The worker holds a compute token while it runs crypto/tls and gives it
+// back while it waits for the peer, so handshakes that wait (a slow or
+// stalled client) cost no CPU share and handshakes that compute leave
+// the event loops theirs.
+func (p *pipe) acquire() { p.cpu <- struct{}{} }
+func (p *pipe) release() { <-p.cpu }
 
 // errWouldBlock tells crypto/tls there is nothing more to read now.
 var errWouldBlock net.Error = wouldBlock{}
@@ -166,7 +174,9 @@ func (p *pipe) Read(b []byte) (int, error) {
 			return 0, net.ErrClosed
 		}
 		p.mu.Unlock()
+		p.release()
 		<-p.wake
+		p.acquire()
 	}
 }
 
