@@ -24,7 +24,10 @@
 // loop. The handshake's CPU work (key exchange, signature) is thus also
 // off the loop, so a handshake storm does not stall requests on open
 // connections; how many run at once is bounded (Options.MaxHandshakes),
-// as is the queue behind them (Options.MaxPending).
+// as is the queue behind them (Options.MaxPending), and only
+// Options.HandshakeCPU of them (half the CPUs) compute at a time: a worker
+// gives its turn back while it waits for the peer, so the loops keep the
+// rest of the machine during a storm and a waiting handshake costs none.
 //
 // A connection goes to a worker only once its whole ClientHello has
 // arrived (hello.go), so a client that sends half a ClientHello and stops
