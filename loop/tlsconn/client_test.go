@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,5 +90,42 @@ func TestInteropClientAgainstCryptoTLSServer(t *testing.T) {
 	}
 	if h.Stats().Handshakes.Load() != 1 {
 		t.Fatalf("Stats.Handshakes = %d, want 1", h.Stats().Handshakes.Load())
+	}
+}
+
+// failNotice records the OnClose a client's inner handler gets.
+type failNotice struct {
+	loop.BaseHandler
+	closed chan error
+}
+
+func (f *failNotice) OnOpen(*loop.Conn)               { f.closed <- nil }
+func (f *failNotice) OnClose(_ *loop.Conn, err error) { f.closed <- err }
+
+// TestClientHandshakeFailureReachesInner: a client handshake that fails
+// (the server's certificate is not trusted) reaches the inner handler as
+// OnClose with the crypto/tls error, as a failed dial would.
+func TestClientHandshakeFailureReachesInner(t *testing.T) {
+	s := startServer(t, serverConfig{verify: true})
+	e, err := loop.NewEngine(loop.Options{Loops: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer e.Stop(context.Background())
+	f := &failNotice{closed: make(chan error, 2)}
+	h, _ := NewClient(f, &tls.Config{ServerName: "localhost", NextProtos: []string{"h2"}}, nil) // system roots: untrusted
+	if err := e.Dial(context.Background(), s.addr, h, nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-f.closed:
+		if err == nil || !strings.Contains(err.Error(), "certificate") {
+			t.Fatalf("inner handler got OnOpen or OnClose(%v), want OnClose with the certificate error", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("inner handler heard nothing of the failed handshake")
 	}
 }

@@ -89,6 +89,7 @@ type conn struct {
 	state connState
 	timer loop.Timer
 	err   error // set by the worker before it posts handshakeDone
+	hsErr error // err, copied on the loop by handshakeDone
 
 	plain  []byte // decrypted, not yet consumed by the inner handler
 	stage  []byte // written by the inner handler, not yet sealed (layer.go)
@@ -174,6 +175,9 @@ func (h *Handler) OnData(c *loop.Conn, in []byte) int {
 
 // handshake runs on a worker goroutine.
 func (cs *conn) handshake() {
+	if cs.p.isClosed() {
+		return // closed while queued (timeout, shutdown): skip the work
+	}
 	cs.p.acquire()
 	cs.err = cs.tc.Handshake()
 	cs.p.release()
@@ -197,6 +201,7 @@ func (cs *conn) handshakeDone() {
 	}
 	h, c := cs.h, cs.c
 	if cs.err != nil {
+		cs.hsErr = cs.err
 		h.stats.Failed.Add(1)
 		cs.state = stDone
 		_ = c.Close() // the alert crypto/tls queued goes out first
@@ -343,7 +348,18 @@ func (h *Handler) OnClose(c *loop.Conn, err error) {
 		c.Loop().Pool().Put(cs.plain)
 		cs.plain, cs.plainN = nil, 0
 	}
-	if cs.opened {
+	switch {
+	case cs.opened:
+		h.inner.OnClose(c, err)
+	case h.client:
+		// A client's inner handler hears of a failed handshake as of a
+		// failed dial: OnClose without OnOpen, with the reason.
+		if err == nil {
+			err = cs.hsErr
+		}
+		if err == nil {
+			err = ErrHandshakeFailed
+		}
 		h.inner.OnClose(c, err)
 	}
 }

@@ -1,6 +1,7 @@
 package tlsconn
 
 import (
+	"bytes"
 	"crypto/tls"
 	"errors"
 	"io"
@@ -248,4 +249,28 @@ func waitStat(t *testing.T, name string, v interface{ Load() int64 }, want int64
 	if got := v.Load(); got != want {
 		t.Fatalf("%s = %d, want %d", name, got, want)
 	}
+}
+
+// TestCorruptRecordClosesConnection: after the handshake, a record that
+// fails authentication gets crypto/tls's bad_record_mac alert and the
+// connection closes; the engine goes on serving others.
+func TestCorruptRecordClosesConnection(t *testing.T) {
+	s := startServer(t, serverConfig{loops: 1, verify: true})
+	raw, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	c := tls.Client(raw, &tls.Config{RootCAs: s.roots(), ServerName: "127.0.0.1", NextProtos: []string{"h2"}})
+	if err := c.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	bogus := append([]byte{23, 3, 3, 0, 40}, bytes.Repeat([]byte{0x5a}, 40)...)
+	raw.Write(bogus)
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	_, err = io.ReadAll(c)
+	if err == nil || !strings.Contains(err.Error(), "bad record MAC") {
+		t.Fatalf("after a corrupt record: %v, want the bad_record_mac alert", err)
+	}
+	getOK(t, s, "after another connection sent a corrupt record")
 }

@@ -152,6 +152,12 @@ func (p *pipe) close() {
 	p.signal()
 }
 
+func (p *pipe) isClosed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed
+}
+
 // Read implements net.Conn.
 func (p *pipe) Read(b []byte) (int, error) {
 	if p.records {
