@@ -12,8 +12,8 @@ var (
 	// ErrNotTLS: the first bytes are not a TLS ClientHello, or it is
 	// larger than Options.MaxHelloSize.
 	ErrNotTLS = errors.New("tlsconn: not a TLS ClientHello")
-	// ErrHandshakeFailed: the OnClose error a client's inner handler
-	// gets when the handshake ended without a more specific error.
+	// ErrHandshakeFailed: the OnClose error (wrapping the cause) a
+	// client's inner handler gets when its handshake failed.
 	ErrHandshakeFailed = errors.New("tlsconn: handshake failed")
 	// ErrBusy: Options.MaxPending handshakes already wait for a worker.
 	ErrBusy = errors.New("tlsconn: too many pending handshakes")

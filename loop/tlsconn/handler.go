@@ -3,6 +3,7 @@ package tlsconn
 import (
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"sync/atomic"
 
@@ -353,12 +354,18 @@ func (h *Handler) OnClose(c *loop.Conn, err error) {
 		h.inner.OnClose(c, err)
 	case h.client:
 		// A client's inner handler hears of a failed handshake as of a
-		// failed dial: OnClose without OnOpen, with the reason.
-		if err == nil {
-			err = cs.hsErr
+		// failed dial: OnClose without OnOpen. The error matches
+		// ErrHandshakeFailed and wraps the cause: crypto/tls's error if
+		// the worker finished first, else the connection's (the peer's
+		// alert and close can overtake the worker's report).
+		cause := cs.hsErr
+		if cause == nil {
+			cause = err
 		}
-		if err == nil {
+		if cause == nil {
 			err = ErrHandshakeFailed
+		} else {
+			err = fmt.Errorf("%w: %w", ErrHandshakeFailed, cause)
 		}
 		h.inner.OnClose(c, err)
 	}
