@@ -24,7 +24,10 @@ func init() {
 	})
 }
 
-var h2tlsHandler *tlsconn.Handler // for tests
+var (
+	h2tlsHandler *tlsconn.Handler // for tests
+	h2tlsServer  *h2conn.Server   // for -stats
+)
 
 func listenH2TLS(e *loop.Engine, addr string) (func() string, error) {
 	certs, err := h2tlsCerts(*quicCert, *quicKey)
@@ -37,6 +40,7 @@ func listenH2TLS(e *loop.Engine, addr string) (func() string, error) {
 	if err != nil {
 		return nil, err
 	}
+	h2tlsServer = srv
 	th, err := tlsconn.NewServer(srv, tlsconn.ServerConfig(certs), &tlsconn.Options{Verify: tlsconn.H2Verify})
 	if err != nil {
 		return nil, err
