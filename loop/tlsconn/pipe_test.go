@@ -63,3 +63,51 @@ func TestPipeHandsWholeRecords(t *testing.T) {
 		t.Fatalf("oversized record: Read = %d, want all %d bytes handed over", n, len(big))
 	}
 }
+
+// FuzzPipeRecords feeds a byte stream to the record-mode pipe the way
+// the loop does (in chunks, untaken bytes presented again with the next
+// chunk) and reads with buffers of varying size, as crypto/tls would.
+// The bytes handed over must be the stream, in order, and when the pipe
+// says there is nothing more, what it kept back is at most one partial
+// record at a record boundary.
+func FuzzPipeRecords(f *testing.F) {
+	f.Add(append(rec(23, 1, 2, 3), rec(23, 4)...), []byte{3, 7, 1})
+	f.Add([]byte{23, 3, 3, 0xff, 0xff, 1, 2}, []byte{2, 200})
+	f.Add(bytes.Repeat(rec(23, 9, 9, 9, 9, 9), 5), []byte{1, 1, 4, 0, 9})
+	f.Fuzz(func(t *testing.T, stream, sizes []byte) {
+		if len(sizes) == 0 {
+			sizes = []byte{16}
+		}
+		p := &pipe{records: true}
+		var handed, pending []byte
+		off, k := 0, 0
+		next := func() int { k++; return int(sizes[k%len(sizes)])%64 + 1 }
+		buf := make([]byte, 64)
+		for off < len(stream) || len(pending) > 0 {
+			chunk := min(next(), len(stream)-off)
+			pending = append(pending, stream[off:off+chunk]...)
+			off += chunk
+			p.present(pending)
+			for p.hasInput() {
+				n, err := p.Read(buf[:next()])
+				if err != nil || n == 0 {
+					t.Fatalf("Read = %d, %v after hasInput", n, err)
+				}
+				handed = append(handed, buf[:n]...)
+			}
+			if n, err := p.Read(buf); n != 0 || err != errWouldBlock {
+				t.Fatalf("Read after hasInput() = false: %d, %v", n, err)
+			}
+			pending = append(pending[:0], pending[p.taken:]...)
+			if off == len(stream) && chunk == 0 {
+				break // the rest is a partial record that never completes
+			}
+		}
+		if !bytes.Equal(handed, stream[:len(handed)]) {
+			t.Fatalf("handed bytes differ from the stream")
+		}
+		if len(pending) > 0 && (!p.aligned() || nextRecord(pending) != 0) {
+			t.Fatalf("kept back %x although it is not one partial record at a boundary", pending)
+		}
+	})
+}
