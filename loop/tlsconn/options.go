@@ -16,7 +16,9 @@ type Options struct {
 	HandshakeTimeout time.Duration
 	// MaxHandshakes is the number of handshake workers: handshakes that
 	// run at once. A worker waiting for the peer's next flight holds its
-	// place until the peer answers or HandshakeTimeout. Default 64.
+	// place until the peer answers or HandshakeTimeout, but no CPU (see
+	// HandshakeCPU): a waiting handshake costs a goroutine and
+	// crypto/tls's state, some tens of KiB. Default 256.
 	MaxHandshakes int
 	// HandshakeCPU is how many workers may compute at once (run
 	// crypto/tls between waits for the peer); the others wait for a
@@ -50,7 +52,7 @@ type Options struct {
 // Defaults for zero Options fields.
 const (
 	DefaultHandshakeTimeout  = 10 * time.Second
-	DefaultMaxHandshakes     = 64
+	DefaultMaxHandshakes     = 256
 	DefaultMaxPending        = 1024
 	DefaultMaxHelloSize      = 16 << 10
 	DefaultMaxHandshakeBytes = 64 << 10
