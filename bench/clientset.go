@@ -49,8 +49,10 @@ func startClientSet(ctx context.Context, w *Worker) (*clientSet, error) {
 	return s, nil
 }
 
-// over reports that the run ended: closes and errors are no longer failures.
-func (s *clientSet) over() bool { return s.stopping.Load() || s.ctx.Err() != nil }
+// over reports that the run ended: closes and errors are no longer
+// failures. It reads one atomic (it runs once per response); wait sets
+// stopping as soon as ctx is done, before any connection is closed by us.
+func (s *clientSet) over() bool { return s.stopping.Load() }
 
 // finish marks one client done.
 func (s *clientSet) finish() {
@@ -62,7 +64,7 @@ func (s *clientSet) finish() {
 // dial runs dialFn unless the run is over; a client whose dial cannot
 // start (the engine stopped) is finished.
 func (s *clientSet) dial(dialFn func() error) {
-	if s.over() {
+	if s.over() || s.ctx.Err() != nil {
 		s.finish()
 		return
 	}
@@ -90,7 +92,7 @@ func (s *clientSet) redial(key any, pause time.Duration, dialFn func() error) {
 // dialFailed records a failed dial; it runs on the dialing goroutine.
 // fail records what the client loses (its abandoned budget).
 func (s *clientSet) dialFailed(err error, fail func(r *Recorder)) {
-	if s.over() {
+	if s.over() || s.ctx.Err() != nil { // a dial cancelled by the run's end
 		return
 	}
 	s.failMu.Lock()

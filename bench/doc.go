@@ -18,6 +18,18 @@
 // (Report.Merge): histograms add bucket by bucket, so two machines' reports
 // merged have exactly the percentiles of one histogram over all samples.
 //
+// # Modes
+//
+// tcp-echo writes Config.Body (64 bytes by default) and counts a response
+// when every byte came back, in order and unchanged. h2c sends GET (POST
+// with a body) over HTTP/2 with prior knowledge through loop/h2conn and
+// counts a response when its status was parsed and its body arrived whole
+// (checked against content-length when present). Both run on the ngloop
+// engine: each worker owns a client engine with one loop, like an h2load
+// thread. quic-echo and hq-interop are registered and report
+// ErrNotAvailable until the QUIC glue (loop/quicconn) exists. Steady state
+// allocates nothing per request in either mode (see alloc_test.go).
+//
 // # Counting
 //
 // The counts follow h2load: a request is succeeded only when its status

@@ -22,10 +22,11 @@ type echoClient struct {
 	msg    []byte
 	budget int64 // requests left to issue; -1 = unlimited
 	starts []time.Time
-	head   int   // index of the oldest in-flight request
-	n      int   // requests in flight
-	got    int   // bytes of the oldest request's echo received so far
-	ok     int64 // responses counted in the measured window (for per-client req/s)
+	head   int       // index of the oldest in-flight request
+	n      int       // requests in flight
+	got    int       // bytes of the oldest request's echo received so far
+	ok     int64     // responses counted in the measured window (for per-client req/s)
+	last   time.Time // when the last of them arrived
 }
 
 func newEchoClient(rec *Recorder, msg []byte, inFlight int, budget int64) *echoClient {
@@ -81,6 +82,7 @@ func (e *echoClient) recv(now time.Time, p []byte) error {
 			e.rec.Done(start, now, 0)
 			if e.rec.counts(start) && !e.rec.late(now) {
 				e.ok++
+				e.last = now
 			}
 			e.got = 0
 			e.head = (e.head + 1) % len(e.starts)

@@ -134,6 +134,11 @@ func (r *Report) check() error {
 			return fmt.Errorf("%w: status %d count %d", ErrBadReport, code, n)
 		}
 	}
+	for _, v := range r.ClientRates {
+		if v < 0 {
+			return fmt.Errorf("%w: negative client rate", ErrBadReport)
+		}
+	}
 	for _, s := range r.Timeline {
 		if s.Index < 0 || s.Done < 0 || s.Succeeded < 0 || s.Failed < 0 || s.BytesIn < 0 {
 			return fmt.Errorf("%w: timeline second %d", ErrBadReport, s.Index)

@@ -121,7 +121,7 @@ func (d *h2cDriver) RunWorker(ctx context.Context, w *Worker) error {
 	}
 	err = hw.stop()
 	for _, c := range clients {
-		hw.rec.ClientFinished(c.ok)
+		hw.rec.ClientFinished(c.ok, c.last)
 	}
 	return err
 }
@@ -156,6 +156,8 @@ type h2cClient struct {
 	dialStart time.Time
 	pause     time.Duration
 	ok        int64
+	last      time.Time // when the last counted response ended
+	lastNow   time.Time // clock at the last response event (OnResponse, OnClose)
 }
 
 func (c *h2cClient) OnConnect(cc *h2conn.ClientConn) {
@@ -200,6 +202,12 @@ func (c *h2cClient) pump(cc *h2conn.ClientConn, now time.Time) {
 }
 
 func (c *h2cClient) arm(now, paceAt time.Time) {
+	// Requests in flight were accounted for when the timer was armed, and
+	// a request issued now is due no sooner than now+RequestTimeout: an
+	// armed timer within that bound needs no scan of the slots.
+	if paceAt.IsZero() && c.timer.Armed() && c.timer.Deadline() <= loop.Now()+int64(c.hw.d.cfg.RequestTimeout) {
+		return
+	}
 	var due time.Time
 	for i := range c.slots {
 		if s := &c.slots[i]; s.used && !s.timedOut && (due.IsZero() || s.start.Before(due)) {
@@ -237,13 +245,17 @@ func (c *h2cClient) onTimer(*loop.Timer) {
 }
 
 func (c *h2cClient) OnResponse(cs *h2conn.ClientStream) {
+	c.lastNow = time.Now()
 	if s, ok := cs.Value().(*h2cSlot); ok {
-		c.hw.rec.FirstByte(s.start, time.Now())
+		c.hw.rec.FirstByte(s.start, c.lastNow)
 	}
 }
 
+// OnData counts body bytes at the time of the last response event: the
+// byte counts go to per-second buckets, and a clock read per DATA chunk
+// would cost more than the precision is worth.
 func (c *h2cClient) OnData(cs *h2conn.ClientStream, data []byte) {
-	c.hw.rec.BytesIn(time.Now(), len(data))
+	c.hw.rec.BytesIn(c.lastNow, len(data))
 }
 
 // errContentLength is noted when a response body's length differs from
@@ -257,6 +269,7 @@ func (c *h2cClient) OnClose(cs *h2conn.ClientStream, code h2.ErrorCode) {
 	}
 	hw := c.hw
 	now := time.Now()
+	c.lastNow = now
 	s.used = false
 	c.free = append(c.free, s)
 	c.inFlight--
@@ -277,6 +290,7 @@ func (c *h2cClient) OnClose(cs *h2conn.ClientStream, code h2.ErrorCode) {
 		hw.rec.Done(s.start, now, cs.Status())
 		if hw.rec.counts(s.start) && !hw.rec.late(now) {
 			c.ok++
+			c.last = now
 		}
 	}
 	if !over && c.connected {

@@ -108,6 +108,27 @@ func TestRunH2CRateLimit(t *testing.T) {
 	}
 }
 
+func TestRunH2CNotHTTP2PeerIsErrored(t *testing.T) {
+	// An HTTP/1.1 server answers the h2c preface with a 400 and closes.
+	addr := startServer(t, func(c net.Conn) {
+		buf := make([]byte, 1024)
+		c.Read(buf)
+		c.Write([]byte("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
+		c.Close()
+	})
+	start := time.Now()
+	rep := runOrFatal(t, context.Background(), Config{
+		Target: "http://" + addr + "/", Mode: ModeH2C, Requests: 30, Clients: 3, StreamsPerClient: 5,
+		RequestTimeout: 2 * time.Second,
+	})
+	if el := time.Since(start); el > 3*time.Second {
+		t.Errorf("a peer that is not HTTP/2 ends the run quickly, took %v", el)
+	}
+	if q := rep.Requests; q.Succeeded != 0 || q.Errored != 30 || q.Done != 30 {
+		t.Errorf("no response from a non-HTTP/2 peer counts: %+v %v", q, rep.Errors)
+	}
+}
+
 func TestRunH2CRefused(t *testing.T) {
 	rep := runOrFatal(t, context.Background(), Config{
 		Target: "http://" + refusedAddr(t) + "/", Mode: ModeH2C, Requests: 20, Clients: 2,
@@ -174,7 +195,7 @@ func TestInteropH2CxNetHTTP2(t *testing.T) {
 func TestRunH2CCancelReturnsPartialReport(t *testing.T) {
 	base := startH2CEcho(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(300*time.Millisecond, cancel)
+	time.AfterFunc(500*time.Millisecond, cancel)
 	start := time.Now()
 	rep := runOrFatal(t, ctx, Config{Target: base + "/", Mode: ModeH2C, Duration: time.Hour, Clients: 2, StreamsPerClient: 4})
 	if el := time.Since(start); el > 3*time.Second {

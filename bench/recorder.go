@@ -36,12 +36,13 @@ type Recorder struct {
 
 	status  [maxStatus]int64
 	errs    map[string]int64
-	clients []int64 // succeeded requests of each finished client
+	clients []float64 // each finished client's req/s
 
 	req, connect, ttfb *Histogram
 
 	from  time.Time // start of the measured window
 	until time.Time // its end in duration mode (zero: none)
+	last  time.Time // when the last request ended (read once the run is over)
 	tl    *timeline
 	tick  tickState
 }
@@ -108,6 +109,7 @@ func (r *Recorder) Done(start, now time.Time, status int) {
 	} else {
 		r.failed.Add(1)
 	}
+	r.last = now
 	r.tickAt(now)
 	r.tick.done++
 	if ok {
@@ -130,6 +132,7 @@ func (r *Recorder) Failed(start, now time.Time, why Failure) {
 	} else {
 		r.errored.Add(1)
 	}
+	r.last = now
 	r.tickAt(now)
 	r.tick.done++
 	r.tick.failed++
@@ -144,6 +147,7 @@ func (r *Recorder) Abandoned(now time.Time, n int64) {
 	r.done.Add(n)
 	r.failed.Add(n)
 	r.errored.Add(n)
+	r.last = now
 	r.tickAt(now)
 	r.tick.done += n
 	r.tick.failed += n
@@ -230,11 +234,21 @@ func (tl *timeline) add(t *tickState) {
 	s.Latency.Merge(t.lat)
 }
 
-// ClientFinished records how many requests one client completed
-// successfully in the measured window, for h2load's per-client req/s line.
-// Call it once per client when the run is over (it may allocate).
-func (r *Recorder) ClientFinished(succeeded int64) {
-	r.clients = append(r.clients, succeeded)
+// ClientFinished records one client's request rate for h2load's
+// per-client req/s line: the requests it completed successfully in the
+// measured window over the time from the window's start to its last
+// response (the window's end in duration mode). Call it once per client
+// when the run is over (it may allocate).
+func (r *Recorder) ClientFinished(succeeded int64, last time.Time) {
+	end := last
+	if !r.until.IsZero() {
+		end = r.until
+	}
+	var rps float64
+	if d := end.Sub(r.from); succeeded > 0 && d > 0 {
+		rps = float64(succeeded) / d.Seconds()
+	}
+	r.clients = append(r.clients, rps)
 }
 
 // maxErrorKinds bounds the distinct error messages a recorder keeps.

@@ -65,14 +65,18 @@ type Report struct {
 	Status      map[int]int64 `json:"status_codes"`
 	Traffic     Traffic       `json:"traffic"`
 	Connections Connections   `json:"connections"`
-	RequestTime *Histogram    `json:"request_time"`
-	ConnectTime *Histogram    `json:"connect_time"`
-	FirstByte   *Histogram    `json:"time_to_first_byte"`
-	Timeline    []Second      `json:"timeline"`
-	// ClientSucceeded holds each client's succeeded requests; divided by
-	// Elapsed they give h2load's per-client "req/s" line.
-	ClientSucceeded []int64          `json:"client_succeeded"`
-	Errors          map[string]int64 `json:"errors,omitempty"` // first errors seen, by message
+	// RequestTime runs from a request's start to its complete response;
+	// ConnectTime from dial to established; FirstByte from a request's
+	// start to the first byte of its response (per request, where h2load
+	// measures it once per connection).
+	RequestTime *Histogram `json:"request_time"`
+	ConnectTime *Histogram `json:"connect_time"`
+	FirstByte   *Histogram `json:"time_to_first_byte"`
+	Timeline    []Second   `json:"timeline"`
+	// ClientRates holds each client's succeeded requests per second
+	// (h2load's per-client "req/s" line).
+	ClientRates []float64        `json:"client_rps"`
+	Errors      map[string]int64 `json:"errors,omitempty"` // first errors seen, by message
 }
 
 func newReport() *Report {
@@ -121,7 +125,7 @@ func (r *Report) addRecorder(rec *Recorder) {
 			r.Status[code] += n
 		}
 	}
-	r.ClientSucceeded = append(r.ClientSucceeded, rec.clients...)
+	r.ClientRates = append(r.ClientRates, rec.clients...)
 	r.RequestTime.Merge(rec.req)
 	r.ConnectTime.Merge(rec.connect)
 	r.FirstByte.Merge(rec.ttfb)
@@ -186,7 +190,7 @@ func (r *Report) Merge(o *Report) error {
 		(*h.dst).Merge(h.src)
 	}
 	r.Timeline = mergeTimelines(r.Timeline, o.Timeline)
-	r.ClientSucceeded = append(r.ClientSucceeded, o.ClientSucceeded...)
+	r.ClientRates = append(r.ClientRates, o.ClientRates...)
 	for msg, n := range o.Errors {
 		if r.Errors == nil {
 			r.Errors = map[string]int64{}

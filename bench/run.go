@@ -91,6 +91,19 @@ func (r *run) report(c *Config, from, end time.Time) *Report {
 	rep.Clients, rep.Streams, rep.Threads, rep.Runs = c.Clients, c.StreamsPerClient, c.Threads, 1
 	rep.Requests.Total = c.Requests
 	rep.Start = from
+	if c.Duration == 0 {
+		// -n mode: the run is over when the last request ended, as in
+		// h2load, not when the engines finished stopping.
+		var last time.Time
+		for _, rec := range r.recs {
+			if rec.last.After(last) {
+				last = rec.last
+			}
+		}
+		if !last.IsZero() && last.Before(end) {
+			end = last
+		}
+	}
 	rep.Elapsed = max(end.Sub(from), 0)
 	if c.Duration > 0 && rep.Elapsed > c.Duration {
 		rep.Elapsed = c.Duration // drivers take a moment to notice the deadline

@@ -135,7 +135,7 @@ func TestRunCorruptEchoIsErrored(t *testing.T) {
 func TestRunCancelReturnsPartialReport(t *testing.T) {
 	addr := startServer(t, echoHandler)
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(300*time.Millisecond, cancel)
+	time.AfterFunc(500*time.Millisecond, cancel)
 	start := time.Now()
 	rep := runOrFatal(t, ctx, Config{
 		Target: addr, Mode: ModeTCPEcho, Duration: time.Hour, Clients: 2, StreamsPerClient: 4,
@@ -334,4 +334,21 @@ func FuzzParseTarget(f *testing.F) {
 			t.Errorf("ParseTarget(%q) accepted without an address or path: %+v", s, tg)
 		}
 	})
+}
+
+func TestRunAlreadyCancelledReturnsAtOnce(t *testing.T) {
+	addr := startServer(t, echoHandler)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, m := range []Mode{ModeTCPEcho, ModeH2C} {
+		target := addr
+		if m == ModeH2C {
+			target = "http://" + addr + "/"
+		}
+		start := time.Now()
+		rep := runOrFatal(t, ctx, Config{Target: target, Mode: m, Duration: time.Hour, Clients: 3})
+		if el := time.Since(start); el > 3*time.Second || !rep.Interrupted || rep.Requests.Failed != 0 {
+			t.Errorf("%s: a cancelled context ends the run at once with nothing failed: %v %+v", m, el, rep.Requests)
+		}
+	}
 }

@@ -47,7 +47,7 @@ func (d *loopEcho) RunWorker(ctx context.Context, w *Worker) error {
 	// OnShutdown aborts what is open; requests in flight stay started.
 	err = ew.stop()
 	for _, c := range clients {
-		ew.rec.ClientFinished(c.ec.ok)
+		ew.rec.ClientFinished(c.ec.ok, c.ec.last)
 	}
 	return err
 }
@@ -65,7 +65,6 @@ type echoConn struct {
 	ec        *echoClient
 	pacer     Pacer
 	timer     loop.Timer
-	timerOn   bool
 	dialStart time.Time
 	pending   []byte // unwritten tail of the last message issued
 	blocked   bool   // waiting for OnWritable

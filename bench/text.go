@@ -31,9 +31,13 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "status codes: %d 2xx, %d 3xx, %d 4xx, %d 5xx\n", cls[2], cls[3], cls[4], cls[5])
 	}
 	t := r.Traffic
-	fmt.Fprintf(&b, "traffic: %s (%d) total, %s (%d) headers, %s (%d) data, %s (%d) sent\n",
+	fmt.Fprintf(&b, "traffic: %s (%d) total, %s (%d) headers, %s (%d) data",
 		FormatBytes(float64(t.In)), t.In, FormatBytes(float64(t.Header)), t.Header,
-		FormatBytes(float64(t.Data)), t.Data, FormatBytes(float64(t.Out)), t.Out)
+		FormatBytes(float64(t.Data)), t.Data)
+	if t.Out > 0 { // h2c cannot see its bytes on the wire
+		fmt.Fprintf(&b, ", %s (%d) sent", FormatBytes(float64(t.Out)), t.Out)
+	}
+	b.WriteString("\n")
 	fmt.Fprintf(&b, "connections: %d attempted, %d failed\n", r.Connections.Attempted, r.Connections.Failed)
 
 	rows := []struct {
@@ -47,8 +51,8 @@ func (r *Report) WriteText(w io.Writer) error {
 			FormatDuration(h.Min()), FormatDuration(h.Max()), FormatDuration(h.Mean()),
 			FormatDuration(h.StdDev()), 100*h.WithinStdDev())
 	}
-	if n := len(r.ClientSucceeded); n > 0 && r.Elapsed > 0 {
-		min, max, mean, sd, within := clientRates(r.ClientSucceeded, r.Elapsed.Seconds())
+	if len(r.ClientRates) > 0 {
+		min, max, mean, sd, within := rateStats(r.ClientRates)
 		fmt.Fprintf(&b, "%-17s %11.2f %11.2f %11.2f %11.2f %10.2f%%\n", "req/s           :", min, max, mean, sd, 100*within)
 	}
 	fmt.Fprintf(&b, "%-17s %11s %11s %11s %11s %11s\n", "", "p50", "p90", "p99", "p99.9", "max")
@@ -73,28 +77,26 @@ func (r *Report) WriteText(w io.Writer) error {
 	return err
 }
 
-// clientRates is h2load's per-client req/s statistics: min, max, mean,
+// rateStats is h2load's per-client req/s statistics: min, max, mean,
 // standard deviation and the share of clients within one sd of the mean.
-func clientRates(succeeded []int64, secs float64) (lo, hi, mean, sd, within float64) {
+func rateStats(rates []float64) (lo, hi, mean, sd, within float64) {
 	lo = math.Inf(1)
-	for _, n := range succeeded {
-		v := float64(n) / secs
+	for _, v := range rates {
 		lo, hi = math.Min(lo, v), math.Max(hi, v)
 		mean += v
 	}
-	mean /= float64(len(succeeded))
-	for _, n := range succeeded {
-		d := float64(n)/secs - mean
-		sd += d * d
+	mean /= float64(len(rates))
+	for _, v := range rates {
+		sd += (v - mean) * (v - mean)
 	}
-	sd = math.Sqrt(sd / float64(len(succeeded)))
+	sd = math.Sqrt(sd / float64(len(rates)))
 	var in int
-	for _, n := range succeeded {
-		if v := float64(n) / secs; v >= mean-sd && v <= mean+sd {
+	for _, v := range rates {
+		if v >= mean-sd && v <= mean+sd {
 			in++
 		}
 	}
-	return lo, hi, mean, sd, float64(in) / float64(len(succeeded))
+	return lo, hi, mean, sd, float64(in) / float64(len(rates))
 }
 
 func orEmpty(h *Histogram) *Histogram {

@@ -125,7 +125,7 @@ func fuzzSession(t *testing.T, p *fuzzPeer, cuts []byte, data []byte) {
 		if p.s.NumActiveStreams() > int(fuzzOptions.MaxConcurrentStreams)+1 {
 			t.Fatalf("%d active streams, limit %d", p.s.NumActiveStreams(), fuzzOptions.MaxConcurrentStreams)
 		}
-		if err != nil {
+		if IsFatal(err) {
 			break
 		}
 	}
@@ -257,7 +257,7 @@ func TestFuzzSessionMemoryBounded(t *testing.T) {
 			runtime.ReadMemStats(&before)
 			for len(in) > 0 { // in engine-sized reads
 				n := min(len(in), 16<<10)
-				if _, err := p.s.MemRecv(in[:n]); err != nil {
+				if _, err := p.s.MemRecv(in[:n]); IsFatal(err) {
 					break
 				}
 				in = in[n:]

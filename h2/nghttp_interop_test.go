@@ -87,6 +87,18 @@ func TestInteropH2loadAgainstOurServer(t *testing.T) {
 	if m == nil || m[4] != "500" {
 		t.Fatalf("h2load with small HPACK tables:\n%s", out)
 	}
+
+	// Uploads: 100 POSTs of 256 KiB, echoed back with trailers, 20 at a
+	// time per connection: flow control in both directions at once.
+	body := filepath.Join(t.TempDir(), "body")
+	if err := os.WriteFile(body, ixPattern(256<<10), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out = runPeer(t, bin, "-n", "100", "-c", "2", "-m", "20", "-d", body, "http://"+srv.ln.Addr().String()+"/echo")
+	m = regexp.MustCompile(`requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded`).FindStringSubmatch(out)
+	if m == nil || m[4] != "100" || !strings.Contains(out, "26214400 data") && !strings.Contains(out, "(26214400) data") {
+		t.Fatalf("h2load uploads:\n%s", out)
+	}
 }
 
 // TestInteropNghttpdServer: our client session fetches a file from nghttpd

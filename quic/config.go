@@ -134,6 +134,10 @@ type Settings struct {
 	OriginalDCID []byte
 	// Version is the QUIC version a client starts with, default 1.
 	Version uint32
+	// StatelessResetToken is a server's stateless_reset_token (RFC 9000,
+	// Section 10.3), usually derived from SCID with a static key so that
+	// WriteStatelessReset can answer for a lost connection; default random.
+	StatelessResetToken *[16]byte
 }
 
 // TransportParams are the local transport parameters sent to the peer
@@ -245,4 +249,28 @@ func (p TransportParams) withDefaults() TransportParams {
 		p.ActiveConnectionIDLimit = 2
 	}
 	return p
+}
+
+// valid checks the parameters against RFC 9000, Section 18.2, so that
+// they can be encoded and a peer will accept them.
+func (p TransportParams) valid() bool {
+	const maxV = 1<<62 - 1
+	for _, v := range []uint64{p.InitialMaxData, p.InitialMaxStreamDataBidiLocal,
+		p.InitialMaxStreamDataBidiRemote, p.InitialMaxStreamDataUni, p.MaxDatagramFrameSize,
+		p.ActiveConnectionIDLimit} {
+		if v > maxV {
+			return false
+		}
+	}
+	// "... a value greater than 2^60 ... would allow a maximum stream ID
+	// that cannot be expressed as a variable-length integer".
+	if p.InitialMaxStreamsBidi > 1<<60 || p.InitialMaxStreamsUni > 1<<60 {
+		return false
+	}
+	// "Values below 1200 are invalid"; max_ack_delay "values of 2^14 or
+	// greater are invalid".
+	if p.MaxUDPPayloadSize < 1200 || p.MaxUDPPayloadSize > 65527 || p.MaxAckDelay >= (1<<14)*Milliseconds {
+		return false
+	}
+	return p.MaxIdleTimeout/Milliseconds <= maxV
 }

@@ -3,7 +3,6 @@ package quic
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"io"
 
 	"github.com/ngloop/ngloop/quic/internal/protect"
@@ -67,7 +66,7 @@ type Conn struct {
 	scid       []byte // ours
 	dcid       []byte // the peer's, current
 	odcid      []byte // the client's first Destination Connection ID
-	rscid      []byte // Retry's Source Connection ID (client after Retry)
+	rscid      []byte // the Retry's Source Connection ID, when a Retry happened
 	peerSCID   []byte // the peer's Source Connection ID from its first packet
 	token      []byte // client: token for Initial packets
 	resetToken [16]byte
@@ -88,6 +87,7 @@ type Conn struct {
 
 	state              connState
 	inCall             bool // inside ReadPkt, a write or HandleExpiry (callbacks may run)
+	delPending         bool // Del was called from a callback
 	handshakeCompleted bool
 	handshakeConfirmed bool
 	needHandshakeDone  bool
@@ -147,7 +147,6 @@ type Conn struct {
 
 	ackRanges [64]wire.AckRange // scratch for parsing ACK frames
 	frame     wire.Frame
-	scratch   [64]byte
 }
 
 // streamLimits counts streams of one kind and direction.
@@ -177,10 +176,13 @@ type connFlow struct {
 // from WritePkt.
 //
 // Returns the connection, or one of: ErrInvalidArgument — cfg or cfg.TLS
-// is nil, or the TLS config lacks a ServerName and InsecureSkipVerify;
+// is nil, or cfg.Params has a value RFC 9000, Section 18.2 forbids;
 // ErrCrypto — crypto/tls refused to start.
 func NewClientConn(cfg *Config, path *Path, ts Tstamp) (*Conn, error) {
 	if cfg == nil || cfg.TLS == nil {
+		return nil, ErrInvalidArgument
+	}
+	if !cfg.Params.withDefaults().valid() {
 		return nil, ErrInvalidArgument
 	}
 	c := newConn(cfg, false, ts)
@@ -220,8 +222,8 @@ func NewClientConn(cfg *Config, path *Path, ts Tstamp) (*Conn, error) {
 // packet (an Initial) and does not process it: pass the same datagram to
 // ReadPkt next, as with ngtcp2_accept followed by ngtcp2_conn_read_pkt.
 //
-// Returns the connection, or one of: ErrInvalidArgument — cfg, cfg.TLS
-// or a certificate is missing; ErrDropConn — initial is not a client
+// Returns the connection, or one of: ErrInvalidArgument — cfg or cfg.TLS
+// is nil, or cfg.Params has a value RFC 9000, Section 18.2 forbids; ErrDropConn — initial is not a client
 // Initial packet of a supported version with a Destination Connection ID
 // of at least 8 bytes (RFC 9000, Section 7.2); ErrCrypto — crypto/tls
 // refused to start.
@@ -233,6 +235,9 @@ func NewServerConn(cfg *Config, path *Path, initial []byte, ts Tstamp) (*Conn, e
 	if err != nil || hdr.Type != wire.PacketInitial || !wire.IsSupportedVersion(hdr.Version) ||
 		len(hdr.DstConnID) < 8 || len(initial) < MaxUDPPayloadSize {
 		return nil, ErrDropConn
+	}
+	if !cfg.Params.withDefaults().valid() {
+		return nil, ErrInvalidArgument
 	}
 	c := newConn(cfg, true, ts)
 	if path != nil {
@@ -251,7 +256,9 @@ func NewServerConn(cfg *Config, path *Path, initial []byte, ts Tstamp) (*Conn, e
 	}
 	c.dcid = append([]byte(nil), hdr.SrcConnID...)
 	c.peerSCID = append([]byte(nil), hdr.SrcConnID...)
-	if _, err := io.ReadFull(c.settings.Rand, c.resetToken[:]); err != nil {
+	if t := c.settings.StatelessResetToken; t != nil {
+		c.resetToken = *t
+	} else if _, err := io.ReadFull(c.settings.Rand, c.resetToken[:]); err != nil {
 		return nil, ErrNoMem
 	}
 	c.installInitialKeys(hdr.DstConnID)
@@ -402,14 +409,26 @@ func (c *Conn) closeTLS() {
 	}
 }
 
-var errInternal = errors.New("quic: internal error")
-
 // Del releases the connection's resources at once (ngtcp2_conn_del): the
 // TLS stack's goroutine and every buffer. The Conn must not be used
 // afterwards. A connection that ends by closing, draining or idle
 // timeout releases them by itself.
 func (c *Conn) Del() {
+	if c.inCall {
+		// From a callback: finish the call in progress first.
+		c.delPending = true
+		return
+	}
 	c.releaseStreams()
 	c.streams = nil
 	c.state = stateClosed
+}
+
+// endCall ends a ReadPkt, write or HandleExpiry call.
+func (c *Conn) endCall() {
+	c.inCall = false
+	if c.delPending {
+		c.delPending = false
+		c.Del()
+	}
 }

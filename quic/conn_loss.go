@@ -26,10 +26,13 @@ func (c *Conn) recvAck(sid spaceID, f *wire.Frame, ts Tstamp) error {
 		sp.largestAcked = largest
 	}
 	pkts := sp.sent.pkts
-	// The newest acknowledged packet's number and send time are copied:
-	// onPacketAcked hands the packet back to the pool, which clears it.
-	var newestPN int64 = -1
-	var newestTime Tstamp
+	// The newest newly acknowledged packet, copied: acknowledged records
+	// go back to the pool at once.
+	newest := struct {
+		found bool
+		pn    int64
+		time  Tstamp
+	}{}
 	ackedEliciting := false
 	r := 0
 	for i := len(pkts) - 1; i >= 0 && r < len(f.AckRanges); {
@@ -40,8 +43,8 @@ func (c *Conn) recvAck(sid spaceID, f *wire.Frame, ts Tstamp) error {
 		case uint64(p.pn) < f.AckRanges[r].Smallest:
 			r++
 		default:
-			if newestPN < 0 {
-				newestPN, newestTime = p.pn, p.time
+			if !newest.found {
+				newest.found, newest.pn, newest.time = true, p.pn, p.time
 			}
 			if p.ackEliciting {
 				ackedEliciting = true
@@ -54,13 +57,22 @@ func (c *Conn) recvAck(sid spaceID, f *wire.Frame, ts Tstamp) error {
 			i--
 		}
 	}
-	if newestPN < 0 {
+	if !newest.found {
 		return nil
+	}
+	if sid == spaceApp && !c.server && c.handshakeCompleted {
+		// RFC 9001, Section 4.1.2: "the client MAY consider the handshake
+		// to be confirmed when it receives an acknowledgment for a 1-RTT
+		// packet".
+		if err := c.confirmHandshake(); err != nil {
+			sp.sent.compact()
+			return err
+		}
 	}
 	// RFC 9002, Section 5.1: an RTT sample when the largest acknowledged is
 	// newly acknowledged and at least one newly acked packet was
 	// ack-eliciting.
-	if newestPN == largest && ackedEliciting && ts >= newestTime {
+	if newest.pn == largest && ackedEliciting && ts >= newest.time {
 		var ackDelay Duration
 		if sid == spaceApp {
 			exp := uint64(3)
@@ -75,7 +87,7 @@ func (c *Conn) recvAck(sid spaceID, f *wire.Frame, ts Tstamp) error {
 				ackDelay = m
 			}
 		}
-		c.rtt.update(Duration(ts-newestTime), ackDelay)
+		c.rtt.update(Duration(ts-newest.time), ackDelay)
 	}
 	sp.sent.compact()
 	c.detectLoss(sid, ts)
@@ -409,4 +421,5 @@ func (c *Conn) onLossTimeout(ts Tstamp) {
 		}
 	}
 	c.ptoCount++
+	c.stats.ptos++
 }

@@ -40,3 +40,22 @@ func TestConnStreamEcho(t *testing.T) {
 		t.Errorf("streams left open: client %d server %d", p.client.StreamCount(), p.server.StreamCount())
 	}
 }
+
+func TestConnHandshakeVersion2(t *testing.T) {
+	p := newTestPair(t, pairOpts{clientSettings: Settings{Version: Version2}})
+	n, _ := p.client.WritePkt(nil, nil, p.buf, p.ts)
+	vc, err := DecodeVersionCID(p.buf[:n], 8)
+	if err != nil || vc.Version != Version2 {
+		t.Fatalf("first Initial has version %x (%v), want QUIC v2", vc.Version, err)
+	}
+	p.deliver(true, p.buf[:n])
+	p.handshake()
+	if p.server.Version() != Version2 {
+		t.Errorf("server speaks %x", p.server.Version())
+	}
+	id, _ := p.client.OpenBidiStream(nil)
+	p.writeStream(p.client, id, []byte("v2"), true)
+	if string(p.srvRecv[id]) != "v2" {
+		t.Errorf("stream over v2: %q", p.srvRecv[id])
+	}
+}

@@ -31,6 +31,25 @@
 // CloseError reports what closed the connection; IsClosed reports when
 // it can be discarded.
 //
+// # Driving a Conn from an event loop
+//
+// After every ReadPkt (whatever it returned), HandleExpiry, or
+// application call, call WritePkt (and WriteStream for pending stream
+// data) until it returns 0 or an error, and re-arm the timer at Expiry.
+// What ReadPkt's errors mean for the loop:
+//
+//   - *ConnError: the peer broke a rule; the next WritePkt returns the
+//     CONNECTION_CLOSE, after which the connection is closing.
+//   - ErrClosing: WritePkt may return the saved CONNECTION_CLOSE (at a
+//     decreasing rate) or ErrClosing.
+//   - ErrDraining: send nothing; keep the Conn until IsClosed (the timer
+//     at Expiry ends the draining period), to absorb late packets.
+//   - ErrRecvVersionNegotiation, ErrInvalidState: the Conn is over.
+//
+// HandleExpiry returning ErrIdleClose or ErrHandshakeTimeout means the
+// Conn is over and nothing is sent. IsClosed reports when a Conn can be
+// dropped; Del releases it at once.
+//
 // # Example
 //
 //	c, err := quic.NewClientConn(&quic.Config{TLS: tlsConf}, &path, now())
@@ -42,6 +61,20 @@
 //	}
 //	// on a datagram: c.ReadPkt(&path, nil, d, now()); then write again
 //	// on the timer at c.Expiry(): c.HandleExpiry(now()); then write again
+//
+// # Scope
+//
+// Implemented: QUIC v1 and v2 packet formats, coalesced packets, the
+// handshake with ALPN and validated transport parameters, Retry at the
+// client (and Settings.OriginalDCID for a server that sent one),
+// Version Negotiation, key update (InitiateKeyUpdate and the peer's),
+// HANDSHAKE_DONE and key discard, ACKs with ack delay, loss detection
+// with PTO behind the CongestionController interface (NewReno by
+// default), stream and connection flow control, DATAGRAM (RFC 9221),
+// stateless reset detection, the anti-amplification limit, idle and
+// handshake timeouts. Not implemented: 0-RTT, session resumption,
+// connection migration and issuing extra connection IDs, ECN, pacing,
+// and path MTU discovery.
 //
 // Steady state allocates nothing: a stream packet written by one Conn and
 // read by another costs 0 allocations (BenchmarkStreamPacketWriteRead).

@@ -1,5 +1,7 @@
 package quic
 
+import "github.com/ngloop/ngloop/quic/internal/wire"
+
 // Receive windows grow when the application consumes data quickly, so a
 // fast peer is not stuck at the initial credit (the "auto-tuning" of
 // quic-go and Chromium): if a window's worth of credit is given back in
@@ -26,7 +28,7 @@ func (c *Conn) maybeUpdateStreamWindow(s *stream, ts Tstamp) {
 		}
 	}
 	s.lastWinUpdate = ts
-	if m := s.consumed + s.recvWindow; m > s.recvMax {
+	if m := min(s.consumed+s.recvWindow, wire.MaxVarint); m > s.recvMax {
 		s.recvMax = m
 		s.needMaxData = true
 		c.queueCtrl(s)
@@ -41,7 +43,7 @@ func (c *Conn) maybeUpdateConnWindow(ts Tstamp) {
 	}
 	f.recvWindow = c.grownWindow(f.recvWindow, c.settings.MaxWindow, f.lastUpdate, ts)
 	f.lastUpdate = ts
-	if m := f.consumed + f.recvWindow; m > f.recvMax {
+	if m := min(f.consumed+f.recvWindow, wire.MaxVarint); m > f.recvMax {
 		f.recvMax = m
 		f.needMax = true
 	}

@@ -10,6 +10,7 @@ type ConnInfo struct {
 	PacketsSent                            uint64 // ack-eliciting packets
 	PacketsLost                            uint64
 	PacketsReceived                        uint64
+	ProbeTimeouts                          uint64 // PTO expirations
 }
 
 // Info returns the connection's recovery state.
@@ -18,9 +19,10 @@ func (c *Conn) Info() ConnInfo {
 		LatestRTT: c.rtt.Latest, MinRTT: c.rtt.Min, SmoothedRTT: c.rtt.Smoothed, RTTVar: c.rtt.Var,
 		CWND: c.cc.Window(), BytesInFlight: c.inFlight, PTOCount: c.ptoCount,
 		PacketsSent: c.stats.sent, PacketsLost: c.stats.lost, PacketsReceived: c.stats.recv,
+		ProbeTimeouts: c.stats.ptos,
 	}
 }
 
 type connStats struct {
-	sent, lost, recv uint64
+	sent, lost, recv, ptos uint64
 }

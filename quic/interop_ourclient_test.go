@@ -187,6 +187,9 @@ func TestInteropOurClientEcho100Streams(t *testing.T) {
 	if err != nil {
 		t.Fatalf("our client: %v (got %d streams finished)", err, len(col.fin))
 	}
+	if cli.packed == 0 {
+		t.Errorf("no datagram carried several streams (WriteStreamFlagMore never returned ErrWriteMore)")
+	}
 	for id, m := range msgs {
 		if !bytes.Equal(col.data[id].Bytes(), m) {
 			t.Errorf("stream %d: echoed %d bytes, want %d identical", id, col.data[id].Len(), len(m))

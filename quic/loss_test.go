@@ -38,10 +38,19 @@ func TestConnPTOProbeRecoversTailLoss(t *testing.T) {
 	if err != nil || n == 0 || consumed != 4 {
 		t.Fatalf("WriteStream: n %d consumed %d err %v", n, consumed, err)
 	}
+	// The only data packet is lost: nothing follows it to reveal the loss
+	// by packet or time threshold, so only the probe timeout can.
 	exp := p.client.Expiry()
 	pto, _ := p.client.ptoTimer()
 	if exp != pto {
 		t.Fatalf("Expiry %d is not the PTO timer %d", exp, pto)
+	}
+	p.ts = exp
+	if err := p.client.HandleExpiry(p.ts); err != nil {
+		t.Fatal(err)
+	}
+	if p.client.Info().ProbeTimeouts != 1 {
+		t.Fatalf("PTO did not fire at Expiry")
 	}
 	p.settle()
 	if string(p.srvRecv[id]) != "tail" || !p.srvFin[id] {
@@ -162,4 +171,77 @@ func TestConnBuffersPacketsArrivingBeforeTheirKeys(t *testing.T) {
 		t.Errorf("%d packets left buffered", len(p.client.undecryptable))
 	}
 	p.handshake()
+}
+
+// After HandleExpiry(ts) and writing everything, Expiry must be in the
+// future, or an event loop would spin.
+func TestConnExpiryMovesForward(t *testing.T) {
+	p := establishedPair(t)
+	n := 0
+	p.drop = func(fromClient bool, d []byte) bool { n++; return n%10 == 0 }
+	id, _ := p.client.OpenBidiStream(nil)
+	data := make([]byte, 200<<10)
+	for step := 0; step < 5000; step++ {
+		// Write and exchange until nothing moves, as an event loop does.
+		for moved := true; moved; {
+			moved = false
+			if len(data) > 0 {
+				m, consumed, _ := p.client.WriteStream(nil, nil, p.buf, WriteStreamFlagFin, id, data, p.ts)
+				data = data[consumed:]
+				if m > 0 {
+					moved = true
+					p.deliver(true, p.buf[:m])
+				}
+			}
+			for _, c := range []*Conn{p.client, p.server} {
+				for {
+					m, err := c.WritePkt(nil, nil, p.buf, p.ts)
+					if err != nil || m == 0 {
+						break
+					}
+					moved = true
+					p.deliver(c == p.client, p.buf[:m])
+				}
+			}
+		}
+		if len(data) == 0 && p.srvFin[id] {
+			return
+		}
+		next := min(p.client.Expiry(), p.server.Expiry())
+		if next <= p.ts || next == TstampMax {
+			t.Fatalf("step %d: Expiry %d is not after ts %d once everything was handled and written", step, next, p.ts)
+		}
+		p.ts = next
+		p.client.HandleExpiry(p.ts)
+		p.server.HandleExpiry(p.ts)
+		if p.client.IsClosed() || p.server.IsClosed() {
+			t.Fatalf("step %d: a side closed (%v / %v) with %d bytes left", step, p.client.CloseError(), p.server.CloseError(), len(data))
+		}
+	}
+	t.Fatalf("transfer did not finish: server has %d bytes", len(p.srvRecv[id]))
+}
+
+func TestConnRTTSample(t *testing.T) {
+	p := establishedPair(t)
+	id, _ := p.client.OpenBidiStream(nil)
+	sent := p.ts
+	for i := 0; i < 2; i++ { // two packets: the server acknowledges at once
+		n, _, _ := p.client.WriteStream(nil, nil, p.buf, 0, id, []byte("rtt"), p.ts)
+		p.ts = sent + Tstamp(5*Milliseconds)
+		p.deliver(true, p.buf[:n])
+		p.ts = sent
+	}
+	p.ts = sent + Tstamp(5*Milliseconds)
+	n, _ := p.server.WritePkt(nil, nil, p.buf, p.ts)
+	if n == 0 {
+		t.Fatal("no immediate ACK")
+	}
+	p.ts = sent + Tstamp(10*Milliseconds)
+	p.deliver(false, p.buf[:n])
+	if got := p.client.Info().LatestRTT; got != 10*Milliseconds {
+		t.Fatalf("latest RTT %v, want 10ms (sent at t, acknowledged at t+10ms)", got)
+	}
+	if s := p.client.Info().SmoothedRTT; s > 100*Milliseconds {
+		t.Errorf("smoothed RTT %v far above the samples", s)
+	}
 }

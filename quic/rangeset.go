@@ -86,15 +86,6 @@ func (s *rangeSet) contains(v uint64) bool {
 	return i < len(s.r) && s.r[i].start <= v && v < s.r[i].end
 }
 
-// containsRange reports whether all of [start, end) is in the set.
-func (s *rangeSet) containsRange(start, end uint64) bool {
-	if start >= end {
-		return true
-	}
-	i := s.search(start + 1)
-	return i < len(s.r) && s.r[i].start <= start && end <= s.r[i].end
-}
-
 // remove deletes [start, end) from the set.
 func (s *rangeSet) remove(start, end uint64) {
 	if start >= end {
@@ -141,14 +132,4 @@ func (s *rangeSet) dropFirst() {
 	if len(s.r) > 0 {
 		s.r = append(s.r[:0], s.r[1:]...)
 	}
-}
-
-// contiguousFrom returns the end of the range that contains v, or v when no
-// range does: the first offset at or after v not in the set.
-func (s *rangeSet) contiguousFrom(v uint64) uint64 {
-	i := s.search(v)
-	if i < len(s.r) && s.r[i].start <= v {
-		return s.r[i].end
-	}
-	return v
 }

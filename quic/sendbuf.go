@@ -54,9 +54,6 @@ func (s *sendBuf) read(off uint64, dst []byte) {
 	}
 }
 
-// unacked is the number of bytes kept for retransmission.
-func (s *sendBuf) unacked() uint64 { return s.end - s.base }
-
 // ack records [start, end) as acknowledged and reports whether base moved.
 func (s *sendBuf) ack(start, end uint64) bool {
 	if end <= s.base {
@@ -108,9 +105,6 @@ func (s *sendBuf) allAcked() bool {
 
 // hasLost reports whether something waits for retransmission.
 func (s *sendBuf) hasLost() bool { return !s.lost.empty() || s.finLost }
-
-// hasNew reports whether bytes pushed were never sent.
-func (s *sendBuf) hasNew() bool { return s.next < s.end || (s.fin && !s.finSent) }
 
 // reset forgets everything (after RESET_STREAM or key discard).
 func (s *sendBuf) reset() {

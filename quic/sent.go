@@ -82,28 +82,3 @@ func (l *sentList) compact() {
 	clear(l.pkts[j:])
 	l.pkts = l.pkts[:j]
 }
-
-// search returns the index of the first packet with pn >= v.
-func (l *sentList) search(v int64) int {
-	lo, hi := 0, len(l.pkts)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if p := l.pkts[m]; p != nil && p.pn < v || p == nil && l.pnNear(m) < v {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	return lo
-}
-
-// pnNear finds the packet number of the nearest non-nil entry at or
-// before m (entries are nil only between an ACK pass and compact).
-func (l *sentList) pnNear(m int) int64 {
-	for i := m; i >= 0; i-- {
-		if l.pkts[i] != nil {
-			return l.pkts[i].pn
-		}
-	}
-	return -1
-}

@@ -2,6 +2,7 @@ package quic
 
 import (
 	"errors"
+	"io"
 
 	"github.com/ngloop/ngloop/quic/internal/protect"
 	"github.com/ngloop/ngloop/quic/internal/wire"
@@ -167,4 +168,30 @@ func (c *Conn) recvRetry(b []byte, hdr *wire.Header) error {
 	c.forgetSent(sp)
 	sp.crypto.markLost(0, sp.crypto.next)
 	return nil
+}
+
+// WriteStatelessReset writes a Stateless Reset (RFC 9000, Section 10.3)
+// answering a datagram of receivedLen bytes for a connection the server
+// no longer knows; token is that connection's stateless_reset_token. The
+// reset is made shorter than the datagram that triggered it, so two
+// endpoints cannot loop (Section 10.3.3), and its other bytes come from
+// rand.
+//
+// Returns the length written, or one of: ErrNoBuf — dest is too small;
+// ErrInvalidArgument — receivedLen is too small to answer (a reset
+// shorter than 21 bytes would not be recognised, Section 10.3).
+func WriteStatelessReset(dest []byte, token [16]byte, receivedLen int, rand io.Reader) (int, error) {
+	n := min(receivedLen-1, 43) // a short header with an 8-byte CID, a few bytes, the token
+	if n < wire.MinStatelessResetLen {
+		return 0, ErrInvalidArgument
+	}
+	if len(dest) < n {
+		return 0, ErrNoBuf
+	}
+	var unpredictable [64]byte
+	u := unpredictable[:n-wire.StatelessResetTokenLen]
+	if _, err := io.ReadFull(rand, u); err != nil {
+		return 0, ErrNoMem
+	}
+	return len(wire.AppendStatelessReset(dest[:0], u, token)), nil
 }

@@ -150,18 +150,27 @@ func (c *Conn) ShutdownStream(streamID int64, appErrorCode uint64) error {
 //
 // Returns nil on success, or one of: ErrStreamNotFound; ErrInvalidState.
 func (c *Conn) ShutdownStreamWrite(streamID int64, appErrorCode uint64) error {
-	if c.state >= stateClosing {
-		return ErrInvalidState
-	}
-	if appErrorCode > wire.MaxVarint {
-		return ErrInvalidArgument
-	}
-	s := c.streams[streamID]
-	if s == nil {
-		return ErrStreamNotFound
+	s, err := c.streamToShut(streamID, appErrorCode)
+	if err != nil {
+		return err
 	}
 	c.resetSend(s, appErrorCode)
 	return nil
+}
+
+// streamToShut checks the arguments of the Shutdown calls.
+func (c *Conn) streamToShut(streamID int64, appErrorCode uint64) (*stream, error) {
+	if c.state >= stateClosing {
+		return nil, ErrInvalidState
+	}
+	if appErrorCode > wire.MaxVarint {
+		return nil, ErrInvalidArgument
+	}
+	s := c.streams[streamID]
+	if s == nil {
+		return nil, ErrStreamNotFound
+	}
+	return s, nil
 }
 
 // ShutdownStreamRead asks the peer to stop sending with STOP_SENDING
@@ -169,15 +178,9 @@ func (c *Conn) ShutdownStreamWrite(streamID int64, appErrorCode uint64) error {
 //
 // Returns nil on success, or one of: ErrStreamNotFound; ErrInvalidState.
 func (c *Conn) ShutdownStreamRead(streamID int64, appErrorCode uint64) error {
-	if c.state >= stateClosing {
-		return ErrInvalidState
-	}
-	if appErrorCode > wire.MaxVarint {
-		return ErrInvalidArgument
-	}
-	s := c.streams[streamID]
-	if s == nil {
-		return ErrStreamNotFound
+	s, err := c.streamToShut(streamID, appErrorCode)
+	if err != nil {
+		return err
 	}
 	if !s.hasRecv || s.recvFinished || s.stopSent || s.needStop {
 		return nil
@@ -271,15 +274,18 @@ func (c *Conn) ExtendMaxStreamOffset(streamID int64, n uint64) error {
 	if s == nil || !s.hasRecv {
 		return ErrStreamNotFound
 	}
-	s.consumed += n
-	c.maybeUpdateStreamWindow(s, 0)
+	s.consumed += min(n, wire.MaxVarint-min(s.consumed, wire.MaxVarint))
+	// The ngtcp2 signature carries no timestamp; the time of the last
+	// packet sent or received stands in, so window auto-tuning (which
+	// compares update times with the RTT) still works for manual credit.
+	c.maybeUpdateStreamWindow(s, c.lastActivity)
 	return nil
 }
 
 // ExtendMaxOffset gives n bytes of connection-level receive credit back.
 func (c *Conn) ExtendMaxOffset(n uint64) {
-	c.flow.consumed += n
-	c.maybeUpdateConnWindow(0)
+	c.flow.consumed += min(n, wire.MaxVarint-min(c.flow.consumed, wire.MaxVarint))
+	c.maybeUpdateConnWindow(c.lastActivity) // see ExtendMaxStreamOffset
 }
 
 // StreamWindows returns a stream's current send limit and receive limit

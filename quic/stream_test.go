@@ -322,3 +322,20 @@ func TestConnAckDelayIsReported(t *testing.T) {
 		t.Errorf("ACK delay field %d (x8 = %d us), want %d us", ack.AckDelay, got, p.server.local.MaxAckDelay/Microseconds)
 	}
 }
+
+func TestConnExtendMaxOffsetSaturates(t *testing.T) {
+	p := newTestPair(t, pairOpts{serverSettings: Settings{ManualFlowControl: true}})
+	p.handshake()
+	id, _ := p.client.OpenBidiStream(nil)
+	p.writeStream(p.client, id, []byte("x"), false)
+	p.server.ExtendMaxStreamOffset(id, ^uint64(0))
+	p.server.ExtendMaxOffset(^uint64(0))
+	p.server.ExtendMaxOffset(^uint64(0))
+	p.flush() // MAX_DATA / MAX_STREAM_DATA must still encode
+	if _, max, _ := p.server.StreamWindows(id); max != wire.MaxVarint {
+		t.Errorf("stream limit %d, want 2^62-1", max)
+	}
+	if sendMax, _ := p.client.ConnWindows(); sendMax != wire.MaxVarint {
+		t.Errorf("client's connection limit %d, want 2^62-1", sendMax)
+	}
+}

@@ -2,6 +2,7 @@ package quic
 
 import (
 	"bytes"
+	"crypto/rand"
 	"errors"
 	"testing"
 )
@@ -251,5 +252,39 @@ func TestConnDel(t *testing.T) {
 	}
 	if _, err := p.client.OpenBidiStream(nil); !errors.Is(err, ErrInvalidState) {
 		t.Errorf("OpenBidiStream after Del = %v", err)
+	}
+}
+
+func TestNewConnRejectsInvalidParams(t *testing.T) {
+	for _, p := range []TransportParams{
+		{InitialMaxStreamsBidi: 1<<60 + 1},
+		{InitialMaxData: 1 << 62},
+		{InitialMaxData: 1, MaxUDPPayloadSize: 1000},
+		{InitialMaxData: 1, MaxAckDelay: 20 * Seconds},
+	} {
+		if _, err := NewClientConn(&Config{TLS: testClientTLS(t, "x"), Params: p}, &testClientPath, 1); !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("NewClientConn with %+v = %v, want ErrInvalidArgument", p, err)
+		}
+	}
+}
+
+func TestWriteStatelessResetEndsPeer(t *testing.T) {
+	token := [16]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+	p := newTestPair(t, pairOpts{serverSettings: Settings{StatelessResetToken: &token}})
+	p.handshake()
+	// The server "lost" the connection; it answers the client's next
+	// packet with a reset built from the token alone.
+	id, _ := p.client.OpenBidiStream(nil)
+	n, _, _ := p.client.WriteStream(nil, nil, p.buf, 0, id, []byte("anyone there?"), p.ts)
+	out := make([]byte, 100)
+	m, err := WriteStatelessReset(out, token, n, rand.Reader)
+	if err != nil || m >= n || m < 21 {
+		t.Fatalf("WriteStatelessReset = %d, %v; want 21..%d bytes", m, err, n-1)
+	}
+	if err := p.client.ReadPkt(nil, nil, out[:m], p.ts); !errors.Is(err, ErrDraining) {
+		t.Fatalf("client ReadPkt(reset) = %v, want ErrDraining", err)
+	}
+	if _, err := WriteStatelessReset(out, token, 21, rand.Reader); !errors.Is(err, ErrInvalidArgument) {
+		t.Errorf("answering a 21-byte datagram = %v, want ErrInvalidArgument", err)
 	}
 }

@@ -191,3 +191,26 @@ func TestConnViolationTransportParamsAreChecked(t *testing.T) {
 		t.Errorf("server saw %v, want the client's TRANSPORT_PARAMETER_ERROR", e)
 	}
 }
+
+func TestConnTLSAlertBecomesCryptoError(t *testing.T) {
+	p := newTestPair(t, pairOpts{})
+	// The client offers an ALPN the server does not speak: TLS alert
+	// no_application_protocol (120) becomes CRYPTO_ERROR 0x178 (RFC 9001,
+	// Section 4.8 and 8.1).
+	cfg := &Config{TLS: testClientTLS(t, "other")}
+	c, err := NewClientConn(cfg, &testClientPath, p.ts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.client.closeTLS()
+	p.client = c
+	p.flush()
+	ce := p.server.LocalError()
+	if ce == nil || ce.CCErr.ErrorCode != CryptoErrorBase+120 || !errors.Is(ce, ErrCrypto) {
+		t.Fatalf("server LocalError = %v, want CRYPTO_ERROR 0x178", ce)
+	}
+	e := p.client.CloseError()
+	if e == nil || e.Type != CCErrTypeTransport || e.ErrorCode != CryptoErrorBase+120 {
+		t.Fatalf("client CloseError = %v, want transport 0x178 from the server's Initial", e)
+	}
+}

@@ -153,7 +153,7 @@ func runEmbedded(ctx context.Context, o *options, stdout, stderr io.Writer) int 
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(out); err != nil {
-			fmt.Fprintln(stderr, "bench:", err)
+			printErr(stderr, err)
 			return exitFail
 		}
 	} else {

@@ -68,7 +68,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: bench [flags] [URL | host:port]\n"+
 			"       bench --merge [--json] report.json...\n"+
-			"With no target, benchmarks an in-process echo engine over every available mode.\n\n")
+			"With no target, benchmarks an in-process echo engine over every available mode\n"+
+			"(load not given defaults to -c %d -m %d -D %s --warm-up-time %s).\n\n",
+			embeddedClients, embeddedStreams, embeddedDuration, embeddedWarmUp)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

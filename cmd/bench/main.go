@@ -49,7 +49,7 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitOK
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "bench:", err)
+		printErr(stderr, err)
 		return exitUsage
 	}
 	if o.progress {
@@ -63,15 +63,15 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	rep, err := bench.Run(ctx, o.cfg)
 	if rep == nil {
-		fmt.Fprintln(stderr, "bench:", err)
-		if errors.Is(err, bench.ErrNotAvailable) || errors.Is(err, bench.ErrUnknownMode) {
+		printErr(stderr, err)
+		if isConfigError(err) {
 			return exitUsage
 		}
 		return exitFail
 	}
 	code := writeOutputs(o, rep, "", stdout, stderr)
 	if err != nil {
-		fmt.Fprintln(stderr, "bench:", err)
+		printErr(stderr, err)
 		code = exitFail
 	}
 	if rep.Interrupted && code == exitOK {
@@ -86,7 +86,7 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 func writeOutputs(o *options, rep *bench.Report, suffix string, stdout, stderr io.Writer) int {
 	code := exitOK
 	fail := func(err error) {
-		fmt.Fprintln(stderr, "bench:", err)
+		printErr(stderr, err)
 		code = exitFail
 	}
 	if suffix == "" {
@@ -111,6 +111,24 @@ func writeOutputs(o *options, rep *bench.Report, suffix string, stdout, stderr i
 		}
 	}
 	return code
+}
+
+// printErr prints err once prefixed with the command's name (the
+// library's errors already carry "bench: ").
+func printErr(w io.Writer, err error) {
+	fmt.Fprintln(w, "bench:", strings.TrimPrefix(err.Error(), "bench: "))
+}
+
+// isConfigError reports errors that mean the command line asked for
+// something impossible (exit status 2, as for bad flags).
+func isConfigError(err error) bool {
+	for _, e := range []error{bench.ErrNoTarget, bench.ErrBadTarget, bench.ErrBadCount, bench.ErrNoEnd,
+		bench.ErrTooFew, bench.ErrTooMany, bench.ErrUnknownMode, bench.ErrWarmUpWithout, bench.ErrNotAvailable} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 func withSuffix(name, suffix string) string {
@@ -139,7 +157,7 @@ func mergeFiles(o *options, stdout, stderr io.Writer) int {
 	for _, name := range o.files {
 		f, err := os.Open(name)
 		if err != nil {
-			fmt.Fprintln(stderr, "bench:", err)
+			printErr(stderr, err)
 			return exitFail
 		}
 		rep, err := bench.DecodeReport(f, 0)

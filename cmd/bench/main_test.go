@@ -195,7 +195,7 @@ func TestCommandMergesJSONReports(t *testing.T) {
 func TestCommandInterruptPrintsPartialReport(t *testing.T) {
 	addr := echoServer(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(300*time.Millisecond, cancel)
+	time.AfterFunc(500*time.Millisecond, cancel)
 	var out, errOut bytes.Buffer
 	code := realMain(ctx, []string{"--progress=false", "-D", "1h", "-c", "2", addr}, &out, &errOut)
 	if code != exitInterrupted {
@@ -277,4 +277,25 @@ func FuzzParseSizeAndDuration(f *testing.F) {
 			t.Errorf("duration %q parsed negative: %v", s, d.d)
 		}
 	})
+}
+
+func TestCommandExitCodes(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"--help"}, exitOK},
+		{[]string{"--no-such-flag"}, exitUsage},
+		{[]string{"-n", "1", "-c", "2", "127.0.0.1:1"}, exitUsage},
+		{[]string{"--mode", "quic-echo", "127.0.0.1:1"}, exitUsage},
+		{[]string{"--merge", "/nonexistent.json"}, exitFail},
+	} {
+		var out, errOut bytes.Buffer
+		if got := realMain(context.Background(), tt.args, &out, &errOut); got != tt.want {
+			t.Errorf("bench %q exits %d, want %d (%s)", tt.args, got, tt.want, errOut.String())
+		}
+		if strings.Contains(errOut.String(), "bench: bench:") {
+			t.Errorf("error printed with a doubled prefix: %q", errOut.String())
+		}
+	}
 }

@@ -14,9 +14,12 @@ type ServerOptions struct {
 	// Stream.Consume) and NoRecvClientMagic when it must.
 	Session h2.Options
 
-	// IdleTimeout closes a connection with GOAWAY NO_ERROR when it has
-	// no open stream and received nothing for this long. Default 2
-	// minutes; negative disables it.
+	// IdleTimeout ends a connection that received nothing for this
+	// long: with GOAWAY NO_ERROR when it has no open stream, and the
+	// same way, open streams and all, when it has some (a client that
+	// opens a request and goes silent holds no slot for ever; a reading
+	// client sends WINDOW_UPDATEs, which count). Default 2 minutes;
+	// negative disables it.
 	IdleTimeout time.Duration
 	// PrefaceTimeout bounds the time from accept to a complete
 	// connection preface (or HTTP/1.1 upgrade request); a slow or silent

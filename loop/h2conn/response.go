@@ -163,24 +163,11 @@ func (st *Stream) resume() {
 }
 
 // SetTrailers sets trailer fields sent after the response body (names
-// and values are copied). Call it before the body ends: before Respond,
+// in lower case; names and values are copied). Call it before the body ends: before Respond,
 // or before End of a streamed body. The body then ends without
 // END_STREAM and the trailers carry it (RFC 9113, Section 8.1).
 func (st *Stream) SetTrailers(nv []h2.NV) {
-	st.trArena = st.trArena[:0]
-	for _, f := range nv {
-		st.trArena = append(st.trArena, f.Name...)
-		st.trArena = append(st.trArena, f.Value...)
-	}
-	st.trailers = st.trailers[:0]
-	off := 0
-	for _, f := range nv {
-		n := st.trArena[off : off+len(f.Name) : off+len(f.Name)]
-		off += len(f.Name)
-		v := st.trArena[off : off+len(f.Value) : off+len(f.Value)]
-		off += len(f.Value)
-		st.trailers = append(st.trailers, h2.NV{Name: n, Value: v, Flags: f.Flags | h2.NVFlagNoCopyName | h2.NVFlagNoCopyValue})
-	}
+	st.trailers, st.trArena = copyFields(st.trailers, st.trArena, nv)
 	st.flags |= sfTrailers
 }
 

@@ -32,8 +32,9 @@ type StreamCreditHandler interface {
 }
 
 // Write queues p on stream id, and with fin the end of the stream after
-// it. At most Config.StreamHighWater bytes wait per stream; Write takes
-// what fits, and fin only counts if all of p was taken.
+// it. At most Config.StreamHighWater bytes wait per stream and
+// Config.ConnHighWater per connection; Write takes what fits, and fin
+// only counts if all of p was taken.
 //
 // Returns the bytes taken and nil, or one of: ErrWouldBlock — the queue
 // is full, n bytes were taken; OnStreamWritable follows; ErrConnClosed;
@@ -54,8 +55,9 @@ func (c *Conn) Write(id int64, p []byte, fin bool) (int, error) {
 	if s.fin || s.dead {
 		return 0, ErrStreamClosed
 	}
-	hw := c.ss.ep.cfg.StreamHighWater
-	n := len(p)
+	cfg := &c.ss.ep.cfg
+	hw := cfg.StreamHighWater
+	n := min(len(p), max(0, cfg.ConnHighWater-c.queued))
 	if s.out != nil {
 		n = min(n, hw-s.out.Len())
 	} else {
@@ -66,6 +68,7 @@ func (c *Conn) Write(id int64, p []byte, fin bool) (int, error) {
 			s.out = c.ss.l.Pool().GetRing(hw)
 		}
 		s.out.Write(p[:n])
+		c.queued += n
 	}
 	if n < len(p) {
 		if !s.want {
@@ -156,11 +159,17 @@ func (c *Conn) queue(s *stream) {
 
 // dropOutput throws away what a stream still had to send.
 func (c *Conn) dropOutput(s *stream) {
+	c.releaseRing(s)
+	s.fin, s.finDone = true, true
+}
+
+// releaseRing hands a stream's queue back to the loop's pool.
+func (c *Conn) releaseRing(s *stream) {
 	if s.out != nil {
+		c.queued -= s.out.Len()
 		c.ss.l.Pool().PutRing(s.out)
 		s.out = nil
 	}
-	s.fin, s.finDone = true, true
 }
 
 // forget drops the glue's state of a stream the connection closed.
@@ -171,13 +180,17 @@ func (c *Conn) forget(s *stream) {
 }
 
 // notifyWritable calls OnStreamWritable for streams whose Write returned
-// ErrWouldBlock and whose queue drained to half. It reports whether it
-// called any.
+// ErrWouldBlock once their queue drained to half of StreamHighWater and
+// the connection's to half of ConnHighWater. It reports whether it called
+// any.
 func (c *Conn) notifyWritable() bool {
 	if len(c.wantq) == 0 {
 		return false
 	}
 	half := c.ss.ep.cfg.StreamHighWater / 2
+	if c.queued > c.ss.ep.cfg.ConnHighWater/2 {
+		return false
+	}
 	list := c.wantq
 	c.wantq = c.wantSpare[:0]
 	called := false

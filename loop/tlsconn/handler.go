@@ -182,6 +182,11 @@ func (cs *conn) handshake() {
 	cs.p.acquire()
 	cs.err = cs.tc.Handshake()
 	cs.p.release()
+	if cs.err != nil {
+		// Counted here: the peer's close after our alert can end the
+		// connection before handshakeDone runs.
+		cs.h.stats.Failed.Add(1)
+	}
 	// The closure is made once per handshake; Execute drops it if the
 	// connection closed meanwhile (OnClose woke us through the pipe).
 	_ = cs.c.Execute(func(*loop.Conn) { cs.handshakeDone() })
@@ -203,7 +208,6 @@ func (cs *conn) handshakeDone() {
 	h, c := cs.h, cs.c
 	if cs.err != nil {
 		cs.hsErr = cs.err
-		h.stats.Failed.Add(1)
 		cs.state = stDone
 		_ = c.Close() // the alert crypto/tls queued goes out first
 		return
