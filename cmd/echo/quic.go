@@ -16,7 +16,7 @@ import (
 
 var (
 	quicWWW  = flag.String("www", "", `directory served over hq-interop ("" serves nothing)`)
-	quicCert = flag.String("cert", "", "TLS certificate (PEM) for QUIC; a self-signed one is made when empty")
+	quicCert = flag.String("cert", "", "TLS certificate (PEM) for QUIC and h2tls; a self-signed one is made when empty")
 	quicKey  = flag.String("key", "", "TLS private key (PEM) for -cert")
 )
 
