@@ -89,7 +89,6 @@ func (backHandler) OnOpen(c *loop.Conn) {
 	bc := c.Context().(*backConn)
 	bp := bc.pool
 	bc.c = c
-	bp.dialing--
 	s, err := h2.NewClientSession(&bp.w.px.backCB, &bp.w.px.opt.Back)
 	if err != nil {
 		_ = c.Abort(err)
@@ -97,15 +96,26 @@ func (backHandler) OnOpen(c *loop.Conn) {
 	}
 	s.SetUserData(bc)
 	bc.s = s
-	bc.connected = true
 	bp.conns = append(bp.conns, bc)
-	bp.be.setUp(true)
 	bc.mark()
-	if bc.probe && bp.w.px.opt.HealthPath != "" {
-		bp.w.probeRequest(bc)
+	bp.w.flushAll()
+}
+
+// onSettings runs when the backend's first SETTINGS arrived: only now is
+// its SETTINGS_MAX_CONCURRENT_STREAMS known (RFC 9113, Section 6.5.2;
+// until then a peer may assume 100, more than many backends allow), so
+// only now does the connection take requests.
+func (bc *backConn) onSettings() {
+	bp := bc.pool
+	if !bc.connected {
+		bc.connected = true
+		bp.dialing--
+		bp.be.setUp(true)
+		if bc.probe && bp.w.px.opt.HealthPath != "" {
+			bp.w.probeRequest(bc)
+		}
 	}
 	bp.drain()
-	bp.w.flushAll()
 }
 
 // OnData implements loop.Handler. Backend input is always read: what a
@@ -158,6 +168,12 @@ func (backHandler) OnClose(c *loop.Conn, err error) {
 	bc.closed = true
 	bp := bc.pool
 	bp.remove(bc)
+	if !bc.connected {
+		// Connected but never started HTTP/2: as bad as a failed dial.
+		bp.dialFailed(err)
+		bc.w.flushAll()
+		return
+	}
 	lost := len(bc.pairs) > 0
 	if err != nil && !bc.goaway || lost && !bc.goaway {
 		// A backend that drops its connection without GOAWAY is out of
@@ -252,9 +268,11 @@ func backFrameRecv(s *h2.Session, f *h2.Frame) error {
 		bc.goaway = true
 		bc.pool.drain()
 	case h2.FrameSettings:
-		// A larger SETTINGS_MAX_CONCURRENT_STREAMS may let queued
-		// requests go.
-		backOf(s).pool.drain()
+		// The first one opens the connection to requests; a larger
+		// SETTINGS_MAX_CONCURRENT_STREAMS may let queued ones go.
+		if !f.Flags().Has(h2.FlagAck) {
+			backOf(s).onSettings()
+		}
 	case h2.FramePing:
 		bc := backOf(s)
 		if f.Flags().Has(h2.FlagAck) && f.OpaqueData == healthPing && bc.probeAt != 0 {
