@@ -175,9 +175,10 @@ func (backHandler) OnClose(c *loop.Conn, err error) {
 		return
 	}
 	lost := len(bc.pairs) > 0
-	if err != nil && !bc.goaway || lost && !bc.goaway {
-		// A backend that drops its connection without GOAWAY is out of
-		// rotation until a health check brings it back.
+	if lost || err != nil && !bc.goaway {
+		// A backend that drops a connection with requests in flight,
+		// or without GOAWAY, is out of rotation until a health check
+		// brings it back.
 		bp.be.setUp(false)
 	}
 	for len(bc.pairs) > 0 {

@@ -240,4 +240,3 @@ func TestProxyRespectsMaxConcurrentStreams(t *testing.T) {
 		}
 	}
 }
-
