@@ -211,10 +211,8 @@ func readResponseBody(s *h2.Session, id int32, buf []byte, flags *h2.DataFlags) 
 // requestData stores request body octets from the client until the
 // backend session takes them.
 func (p *pair) requestData(data []byte) bool {
-	if p.req == nil {
-		p.req = p.w.l.Pool().GetRing(int(p.w.px.opt.Front.InitialWindowSize))
-	}
-	if p.req.Write(data) < len(data) {
+	var ok bool
+	if p.req, ok = p.w.put(p.req, data, int(p.w.px.opt.Front.InitialWindowSize)); !ok {
 		return false // more than the window we gave: the session should have refused it
 	}
 	p.reqBody += int64(len(data))
@@ -225,10 +223,8 @@ func (p *pair) requestData(data []byte) bool {
 // responseData stores response body octets from the backend until the
 // client session takes them.
 func (p *pair) responseData(data []byte) bool {
-	if p.resp == nil {
-		p.resp = p.w.l.Pool().GetRing(int(p.w.px.opt.Back.InitialWindowSize))
-	}
-	if p.resp.Write(data) < len(data) {
+	var ok bool
+	if p.resp, ok = p.w.put(p.resp, data, int(p.w.px.opt.Back.InitialWindowSize)); !ok {
 		return false
 	}
 	p.resumeFront()
@@ -254,4 +250,29 @@ func (p *pair) resumeFront() {
 	p.flags &^= pfResDeferred
 	_ = p.front.s.ResumeData(p.fid)
 	p.front.mark()
+}
+
+// put appends data to r, a ring from the loop's pool that starts at the
+// size of what it must hold and doubles (moving its contents) up to limit,
+// the window that bounds it: most bodies are small, and a window-sized
+// ring per stream would make the pool miss under many streams.
+func (w *worker) put(r *buffers.Ring, data []byte, limit int) (*buffers.Ring, bool) {
+	pool := w.l.Pool()
+	if r == nil {
+		r = pool.GetRing(len(data))
+	}
+	if r.Free() < len(data) {
+		need := r.Len() + len(data)
+		if need > max(limit, buffers.MinClassSize) {
+			return r, false
+		}
+		nr := pool.GetRing(need)
+		a, b := r.Peek()
+		nr.Write(a)
+		nr.Write(b)
+		pool.PutRing(r)
+		r = nr
+	}
+	r.Write(data)
+	return r, true
 }
