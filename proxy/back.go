@@ -332,6 +332,9 @@ func (w *worker) backStreamClosed(p *pair, code h2.ErrorCode) {
 	bc.removePair(p)
 	p.be.outstanding.Add(-1)
 	defer bc.pool.drain()
+	if len(bc.pairs) == 0 && w.fronts == 0 && w.px.stopping.Load() {
+		bc.shutdown() // the last stream of a stopping proxy's loop
+	}
 	if p.flags&pfProbe != 0 {
 		ok := code == h2.NoError && p.status >= 200 && p.status < 500
 		bc.probeAt = 0

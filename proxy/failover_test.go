@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"strconv"
@@ -146,9 +147,12 @@ func TestProxyStopSendsTwoGoaways(t *testing.T) {
 			break
 		}
 	}
+	stopped := make(chan error, 1)
 	go func() {
 		time.Sleep(10 * time.Millisecond)
-		tp.e.Stop(t.Context())
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		stopped <- tp.e.Stop(ctx)
 	}()
 	var goaways []*http2.GoAwayFrame
 	body := 0
@@ -183,5 +187,9 @@ func TestProxyStopSendsTwoGoaways(t *testing.T) {
 	}
 	if body != 100000 || !ended {
 		t.Errorf("stream 1 got %d of 100000 octets (ended %v) across the shutdown", body, ended)
+	}
+	// The client and backend connections all close by themselves.
+	if err := <-stopped; err != nil {
+		t.Errorf("Stop = %v, want nil: every connection should close once the streams are done", err)
 	}
 }
