@@ -127,7 +127,7 @@ func (backHandler) OnData(c *loop.Conn, in []byte) int {
 		n = len(in)
 	}
 	bc.mark()
-	bc.w.flushAll()
+	bc.w.flushSoon()
 	return n
 }
 

@@ -80,7 +80,7 @@ func (h *frontHandler) OnData(c *loop.Conn, in []byte) int {
 		n = len(in) // the session is over; the rest is dropped
 	}
 	fc.mark()
-	fc.w.flushAll()
+	fc.w.flushSoon()
 	fc.armTimer()
 	return n
 }

@@ -26,6 +26,9 @@ type worker struct {
 
 	health loop.Timer
 	log    accessLog
+
+	posted  bool   // runFlush is posted to the loop
+	flushFn func() // runFlush, bound once
 }
 
 // flusher is a session with output to send: a client or a backend
@@ -34,6 +37,7 @@ type flusher interface{ flush() }
 
 func newWorker(px *Proxy, l *loop.Loop) *worker {
 	w := &worker{px: px, l: l, nva: make([]h2.NV, 0, 32), dirty: make([]flusher, 0, 16)}
+	w.flushFn = w.runFlush
 	w.reqProvider.Read = readRequestBody
 	w.respProvider.Read = readResponseBody
 	w.pools = make([]*backendPool, len(px.backends))
@@ -58,6 +62,25 @@ func (w *worker) flushAll() {
 		f.flush()
 	}
 	w.dirty = w.dirty[:0]
+}
+
+// flushSoon sends what was queued once the loop has handled every event
+// of the current poll batch: the requests of many clients read in one
+// batch go to a backend in one writev, not one each.
+func (w *worker) flushSoon() {
+	if w.posted || len(w.dirty) == 0 {
+		return
+	}
+	w.posted = true
+	if w.l.Execute(w.flushFn) != nil {
+		w.posted = false
+		w.flushAll()
+	}
+}
+
+func (w *worker) runFlush() {
+	w.posted = false
+	w.flushAll()
 }
 
 // sess is what client and backend connections share.
