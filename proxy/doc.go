@@ -29,6 +29,12 @@
 // most one stream window of its backend's data, the backend stream stops,
 // and other streams go on.
 //
+// Output is flushed once per poll batch: reading a client or a backend
+// queues frames on the other side's session, and a task posted to the loop
+// (gnet runs it after the batch's events) sends every touched session, so
+// the requests of many clients read in one batch reach a backend in one
+// writev.
+//
 // # Failures and shutdown
 //
 // A backend's GOAWAY stops new streams to that connection; streams above
