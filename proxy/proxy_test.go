@@ -240,3 +240,40 @@ func TestProxyRespectsMaxConcurrentStreams(t *testing.T) {
 		}
 	}
 }
+
+// TestProxyGRPCShapedStreaming: a POST with content-type
+// application/grpc streams in both directions through the proxy: each
+// message written is echoed back before the next is sent (nothing waits
+// for the end of the request), and the response ends in trailers.
+func TestProxyGRPCShapedStreaming(t *testing.T) {
+	be := startBackend(t, nil, "")
+	tp := startProxy(t, Options{Backends: []string{be.addr}}, 1)
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest("POST", tp.url("/echo"), pr)
+	req.Header.Set("Content-Type", "application/grpc")
+	req.Header.Set("Te", "trailers")
+	resp, err := h2cClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	total := 0
+	for i := 0; i < 5; i++ {
+		msg := []byte("\x00\x00\x00\x00\x08message" + strconv.Itoa(i))
+		if _, err := pw.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+		got := make([]byte, len(msg))
+		if _, err := io.ReadFull(resp.Body, got); err != nil || !bytes.Equal(got, msg) {
+			t.Fatalf("message %d: echoed %q, %v; want %q before the next is sent", i, got, err, msg)
+		}
+		total += len(msg)
+	}
+	pw.Close()
+	if rest, _ := io.ReadAll(resp.Body); len(rest) != 0 {
+		t.Fatalf("%d octets after the last message", len(rest))
+	}
+	if got := resp.Trailer.Get("X-Echo-Bytes"); got != strconv.Itoa(total) {
+		t.Fatalf("trailer x-echo-bytes = %q, want %d", got, total)
+	}
+}
