@@ -193,3 +193,33 @@ func TestProxyStopSendsTwoGoaways(t *testing.T) {
 		t.Errorf("Stop = %v, want nil: every connection should close once the streams are done", err)
 	}
 }
+
+// statusHandler answers every request with one status.
+type statusHandler struct {
+	h2conn.BaseHandler
+	code int
+}
+
+func (h statusHandler) OnRequest(st *h2conn.Stream) { _ = st.Respond(h.code, nil, nil) }
+
+// TestProxyHealthPathTakesFailingBackendOut: with HealthPath set, a
+// backend whose health request answers 5xx leaves rotation (its
+// connection is fine, so only the request can tell), and one answering
+// below 500 stays.
+func TestProxyHealthPathTakesFailingBackendOut(t *testing.T) {
+	sick := startBackend(t, statusHandler{code: 503}, "")
+	well := startBackend(t, nil, "")
+	tp := startProxy(t, Options{Backends: []string{sick.addr, well.addr}, HealthPath: "/health",
+		HealthInterval: 20 * time.Millisecond}, 1)
+	get(t, h2cClient(), tp.url("/")) // a client connection starts the loop's worker
+	waitFor(t, "the backend answering 503 to health checks leaves rotation", func() bool { return !tp.px.BackendUp(0) })
+	if !tp.px.BackendUp(1) {
+		t.Fatal("the backend answering 404 to /health left rotation, want it kept (below 500)")
+	}
+	cl := h2cClient()
+	for i := 0; i < 10; i++ {
+		if resp, _ := get(t, cl, tp.url("/")); resp.StatusCode != 200 {
+			t.Fatalf("request %d: %d, want 200 from the healthy backend", i, resp.StatusCode)
+		}
+	}
+}
