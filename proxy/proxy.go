@@ -7,6 +7,7 @@ import (
 
 	"github.com/ngloop/ngloop/h2"
 	"github.com/ngloop/ngloop/loop"
+	"github.com/ngloop/ngloop/loop/tlsconn"
 )
 
 // ErrNoBackends is returned by New when Options.Backends is empty.
@@ -78,6 +79,27 @@ func New(opt Options) (*Proxy, error) {
 // It returns e.Listen's results.
 func (px *Proxy) Listen(e *loop.Engine, addr string) (*loop.Listener, error) {
 	return e.Listen(addr, px.Handler())
+}
+
+// ListenTLS serves h2 over TLS on addr of e with the certificates of
+// certs (ALPN h2, TLS 1.2+ without the RFC 9113 §9.2 blocklisted suites;
+// a connection that did not negotiate h2 is closed and one that breaks
+// §9.2 gets GOAWAY INADEQUATE_SECURITY). Handshakes run off the loops
+// (see loop/tlsconn); opt may be nil for tlsconn's defaults. Call before
+// e.Start.
+func (px *Proxy) ListenTLS(e *loop.Engine, addr string, certs *tlsconn.Certs, opt *tlsconn.Options) (*loop.Listener, error) {
+	o := tlsconn.Options{}
+	if opt != nil {
+		o = *opt
+	}
+	if o.Verify == nil {
+		o.Verify = tlsconn.H2Verify
+	}
+	th, err := tlsconn.NewServer(px.Handler(), tlsconn.ServerConfig(certs), &o)
+	if err != nil {
+		return nil, err
+	}
+	return e.Listen(addr, th)
 }
 
 // Handler returns the loop.Handler of client connections, for callers

@@ -1,10 +1,13 @@
 // Command proxy is an HTTP/2 reverse proxy and load balancer on one
 // ngloop engine (see package proxy): clients speak h2c to -listen, and
-// requests go to the h2c backends.
+// requests go to the h2c backends; with -tls-listen it also serves h2
+// over TLS (certificate from -cert/-key, reloaded on SIGHUP, or a
+// self-signed one for localhost).
 //
 //	go run ./cmd/proxy -listen 127.0.0.1:8080 -backend 127.0.0.1:7001 -backend 127.0.0.1:7002
 //	go run ./cmd/proxy -backend 127.0.0.1:7001,127.0.0.1:7002 -balance lor -admin 127.0.0.1:9090
 //	go run ./cmd/proxy -config proxy.conf -access-log /dev/stdout
+//	go run ./cmd/proxy -backend 127.0.0.1:7001 -tls-listen 127.0.0.1:8443 -cert c.pem -key k.pem
 //
 // It prints "proxy listening on ADDR" once it accepts. The -admin address
 // serves the counters at /metrics in the Prometheus text format. SIGINT
@@ -26,9 +29,39 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ngloop/ngloop/internal/selfsigned"
 	"github.com/ngloop/ngloop/loop"
+	"github.com/ngloop/ngloop/loop/tlsconn"
 	"github.com/ngloop/ngloop/proxy"
 )
+
+// tlsFront is the optional h2-over-TLS frontend.
+type tlsFront struct{ listen, cert, key string }
+
+// certs loads -cert/-key (reloaded on SIGHUP) or makes a self-signed
+// certificate when no file is given.
+func (f tlsFront) certs() (*tlsconn.Certs, error) {
+	if f.cert == "" {
+		cert, err := selfsigned.New()
+		if err != nil {
+			return nil, err
+		}
+		return tlsconn.NewCerts(cert), nil
+	}
+	if f.key == "" {
+		return nil, errors.New("-cert needs -key")
+	}
+	certs, err := tlsconn.LoadCerts(f.cert, f.key)
+	if err != nil {
+		return nil, err
+	}
+	certs.ReloadOn(nil, func(err error) {
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "proxy: SIGHUP: certificate reload failed, keeping the old one:", err)
+		}
+	}, syscall.SIGHUP)
+	return certs, nil
+}
 
 type backendList []string
 
@@ -48,6 +81,10 @@ func main() {
 	accessLog := flag.String("access-log", "", "access log file (\"\" disables)")
 	loops := flag.Int("loops", 0, "event loops (0: one per CPU)")
 	grace := flag.Duration("grace", 10*time.Second, "how long shutdown waits for streams to finish")
+	var front tlsFront
+	flag.StringVar(&front.listen, "tls-listen", "", "client-facing h2-over-TLS address (\"\" disables)")
+	flag.StringVar(&front.cert, "cert", "", "TLS certificate file (PEM; default: self-signed for localhost)")
+	flag.StringVar(&front.key, "key", "", "TLS private key file (PEM)")
 	flag.Var(&backends, "backend", "h2c backend host:port (repeatable, or a comma list)")
 	flag.DurationVar(&opt.HealthInterval, "health-interval", proxy.DefaultHealthInterval, "active health check period (negative: off)")
 	flag.StringVar(&opt.HealthPath, "health-path", "", "GET this path as the health check (default: PING or connect)")
@@ -56,7 +93,7 @@ func main() {
 	b, err := proxy.ParseBalance(*balance)
 	if err == nil {
 		opt.Balance = b
-		err = run(&opt, backends, *config, *listen, *admin, *accessLog, *loops, *grace)
+		err = run(&opt, backends, *config, *listen, front, *admin, *accessLog, *loops, *grace)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "proxy:", err)
@@ -64,7 +101,7 @@ func main() {
 	}
 }
 
-func run(opt *proxy.Options, backends []string, config, listen, admin, accessLog string, loops int, grace time.Duration) error {
+func run(opt *proxy.Options, backends []string, config, listen string, front tlsFront, admin, accessLog string, loops int, grace time.Duration) error {
 	if config != "" {
 		f, err := os.Open(config)
 		if err != nil {
@@ -102,6 +139,16 @@ func run(opt *proxy.Options, backends []string, config, listen, admin, accessLog
 	if err != nil {
 		return err
 	}
+	var tln *loop.Listener
+	if front.listen != "" {
+		certs, err := front.certs()
+		if err != nil {
+			return err
+		}
+		if tln, err = px.ListenTLS(e, "tcp://"+front.listen, certs, nil); err != nil {
+			return err
+		}
+	}
 	if admin != "" {
 		al, err := net.Listen("tcp", admin)
 		if err != nil {
@@ -118,6 +165,9 @@ func run(opt *proxy.Options, backends []string, config, listen, admin, accessLog
 		return err
 	}
 	fmt.Printf("proxy listening on %s\n", ln.Addr())
+	if tln != nil {
+		fmt.Printf("proxy TLS listening on %s\n", tln.Addr())
+	}
 	got := <-sig
 	fmt.Printf("%v: shutting down (grace %v)\n", got, grace)
 	ctx, cancel := context.WithTimeout(context.Background(), grace)
