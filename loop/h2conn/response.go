@@ -178,8 +178,16 @@ func (st *Stream) SetTrailers(nv []h2.NV) {
 // peer's data, however slowly the peer reads (RFC 9113, Section 5.2).
 func (st *Stream) ConsumeAsWritten() { st.flags |= sfHold }
 
+// ConsumeManually holds received DATA until the handler credits it back
+// with Consume (or the stream closes), whatever the response does. A
+// handler that hands the body to a slower reader (a worker, a proxied
+// upstream) uses it, so the peer can never send more than one window
+// beyond what was actually read, even while a response streams out.
+func (st *Stream) ConsumeManually() { st.flags |= sfHold | sfManual }
+
 // Consume credits n processed request body octets back to the peer, for
-// handlers that called ConsumeAsWritten and account themselves.
+// handlers that called ConsumeAsWritten or ConsumeManually and account
+// themselves.
 // Returns nil or an h2 error from Session.Consume.
 func (st *Stream) Consume(n int) error {
 	if n <= 0 || st.held == 0 {
@@ -217,7 +225,7 @@ func (sc *ServerConn) readBody(s *h2.Session, id int32, buf []byte, flags *h2.Da
 		eof = st.bodyOff == len(st.body)
 	} else {
 		n = st.out.Read(buf)
-		if n > 0 && st.flags&sfHold != 0 && st.held > 0 {
+		if n > 0 && st.flags&(sfHold|sfManual) == sfHold && st.held > 0 {
 			c := int(min(int64(n), st.held))
 			st.held -= int64(c)
 			if err := s.Consume(id, c); err != nil {
