@@ -2,7 +2,9 @@ package h2conn
 
 import (
 	"bytes"
+	"context"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -120,5 +122,64 @@ func TestNetHTTPContextCanceledOnReset(t *testing.T) {
 			t.Fatalf("after a %s, the one worker did not serve again: %v %v", drop, resp, err)
 		}
 		resp.Body.Close()
+	}
+}
+
+// TestNetHTTPResetWhileQueuedSkipsHandler: requests reset by the client
+// while they wait for a worker never run their handler (rapid reset
+// against a busy pool costs no handler work).
+func TestNetHTTPResetWhileQueuedSkipsHandler(t *testing.T) {
+	block := make(chan struct{})
+	var ran atomic.Int32
+	mux := http.NewServeMux()
+	mux.HandleFunc("/block", func(w http.ResponseWriter, r *http.Request) { <-block })
+	mux.HandleFunc("/count", func(w http.ResponseWriter, r *http.Request) { ran.Add(1) })
+	a := NewNetHTTP(mux, &NetHTTPOptions{Workers: 1})
+	t.Cleanup(a.Close)
+	ts := startServer(t, a, nil, loop.Options{})
+	r := dialRaw(t, ts.addr)
+	r.get(1, "/block", true)
+	for id := uint32(3); id < 103; id += 2 {
+		r.get(id, "/count", true)
+		r.fr.WriteRSTStream(id, http2.ErrCodeCancel)
+	}
+	r.get(103, "/count", true)
+	deadline := time.Now().Add(5 * time.Second)
+	for ts.srv.Stats().Requests.Load() < 52 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(block)
+	for !r.ended[103] {
+		if r.next() == nil {
+			t.Fatal("connection closed")
+		}
+	}
+	if n := ran.Load(); n != 1 {
+		t.Fatalf("the count handler ran %d times, want once (50 of its requests were reset while queued)", n)
+	}
+}
+
+// TestNetHTTPShutdownDeadline: Shutdown returns at its deadline while a
+// handler ignores its context and blocks; Close would wait for it.
+func TestNetHTTPShutdownDeadline(t *testing.T) {
+	stuck, release := make(chan struct{}), make(chan struct{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("/stuck", func(w http.ResponseWriter, r *http.Request) {
+		close(stuck)
+		<-release
+	})
+	a := NewNetHTTP(mux, &NetHTTPOptions{Workers: 2})
+	ts := startServer(t, a, nil, loop.Options{})
+	r := dialRaw(t, ts.addr)
+	r.get(1, "/stuck", true)
+	<-stuck
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := a.Shutdown(ctx); err != context.DeadlineExceeded {
+		t.Fatalf("Shutdown with a stuck handler: %v, want context.DeadlineExceeded", err)
+	}
+	close(release)
+	if err := a.Shutdown(context.Background()); err != nil {
+		t.Fatalf("Shutdown after the handler returned: %v", err)
 	}
 }

@@ -67,15 +67,34 @@ func NewNetHTTP(h http.Handler, opt *NetHTTPOptions) *NetHTTP {
 }
 
 // Close stops the workers after the queued requests (best after the
-// engine stopped; requests arriving later get 503).
-func (a *NetHTTP) Close() {
+// engine stopped; requests arriving later get 503). It waits for every
+// handler to return; Shutdown bounds the wait.
+func (a *NetHTTP) Close() { _ = a.Shutdown(context.Background()) }
+
+// Shutdown stops taking requests and waits for the workers to finish the
+// queued ones until ctx is done. Requests whose stream closed meanwhile
+// (the engine stopped, the client reset) are dropped without running the
+// handler, and running handlers see their request context canceled.
+// Returns nil when every worker finished, or ctx.Err() when handlers were
+// still running (they are left to return on their own).
+func (a *NetHTTP) Shutdown(ctx context.Context) error {
 	a.mu.Lock()
 	if !a.closed {
 		a.closed = true
 		close(a.jobs)
 	}
 	a.mu.Unlock()
-	a.wg.Wait()
+	done := make(chan struct{})
+	go func() {
+		a.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // enqueue hands ns to a worker unless the pool is closed or the queue
@@ -307,6 +326,12 @@ func (ns *nhStream) deliver() {
 func (a *NetHTTP) worker() {
 	defer a.wg.Done()
 	for ns := range a.jobs {
+		if ns.req.Context().Err() != nil {
+			// The stream closed while queued (a client that resets
+			// what it asked, RFC 9113, Section 10.5): no handler runs.
+			ns.cancel()
+			continue
+		}
 		a.serve(ns)
 	}
 }
