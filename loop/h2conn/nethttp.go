@@ -67,15 +67,34 @@ func NewNetHTTP(h http.Handler, opt *NetHTTPOptions) *NetHTTP {
 }
 
 // Close stops the workers after the queued requests (best after the
-// engine stopped; requests arriving later get 503).
-func (a *NetHTTP) Close() {
+// engine stopped; requests arriving later get 503). It waits for every
+// handler to return; Shutdown bounds the wait.
+func (a *NetHTTP) Close() { _ = a.Shutdown(context.Background()) }
+
+// Shutdown stops taking requests and waits for the workers to finish the
+// queued ones until ctx is done. Requests whose stream closed meanwhile
+// (the engine stopped, the client reset) are dropped without running the
+// handler, and running handlers see their request context canceled.
+// Returns nil when every worker finished, or ctx.Err() when handlers were
+// still running (they are left to return on their own).
+func (a *NetHTTP) Shutdown(ctx context.Context) error {
 	a.mu.Lock()
 	if !a.closed {
 		a.closed = true
 		close(a.jobs)
 	}
 	a.mu.Unlock()
-	a.wg.Wait()
+	done := make(chan struct{})
+	go func() {
+		a.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // enqueue hands ns to a worker unless the pool is closed or the queue
@@ -104,12 +123,19 @@ type nhStream struct {
 	gen uint32
 	sc  *ServerConn
 	req *http.Request
+	// cancel ends req's context: when the stream closes (reset by the
+	// client, connection gone, or done) and when the handler returns,
+	// as net/http does, so handlers waiting on it give their worker back.
+	cancel context.CancelFunc
 
-	mu     sync.Mutex
-	cond   sync.Cond
-	body   []byte // received, not yet read by the handler
-	eof    bool
-	err    error // the stream closed under the handler
+	mu   sync.Mutex
+	cond sync.Cond
+	body []byte // received, not yet read by the handler
+	eof  bool
+	err  error // the stream closed under the handler
+	// done (loop only): the handler returned; unread body is dropped
+	// and credited back as it arrives.
+	done   bool
 	closed bool
 
 	// Response hand-over: the worker sets these, posts deliver with
@@ -136,10 +162,12 @@ func (a *NetHTTP) OnRequest(st *Stream) {
 		_ = st.Respond(400, nil, nil)
 		return
 	}
-	ns.req = req
+	ctx, cancel := context.WithCancel(context.Background())
+	ns.req, ns.cancel = req.WithContext(ctx), cancel
 	st.SetValue(ns)
-	st.ConsumeAsWritten() // credit the body as the handler reads it
+	st.ConsumeManually() // credit the body as the handler reads it, and only then
 	if !a.enqueue(ns) {
+		cancel()
 		st.SetValue(nil)
 		_ = st.Respond(503, nil, nil)
 	}
@@ -168,13 +196,17 @@ func buildRequest(st *Stream, body io.ReadCloser) (*http.Request, error) {
 	if st.RequestEnded() {
 		req.ContentLength = 0
 	}
-	return req.WithContext(context.Background()), nil
+	return req, nil
 }
 
 // OnBody queues request body for the worker; it is credited back to the
 // client when the worker reads it.
 func (a *NetHTTP) OnBody(st *Stream, data []byte) {
 	if ns, _ := st.Value().(*nhStream); ns != nil {
+		if ns.done {
+			_ = st.Consume(len(data))
+			return
+		}
 		ns.mu.Lock()
 		ns.body = append(ns.body, data...)
 		ns.cond.Signal()
@@ -209,6 +241,7 @@ func (a *NetHTTP) OnClose(st *Stream, code h2.ErrorCode) {
 	if ns == nil {
 		return
 	}
+	ns.cancel()
 	ns.mu.Lock()
 	ns.closed = true
 	if !ns.eof {
@@ -293,12 +326,19 @@ func (ns *nhStream) deliver() {
 func (a *NetHTTP) worker() {
 	defer a.wg.Done()
 	for ns := range a.jobs {
+		if ns.req.Context().Err() != nil {
+			// The stream closed while queued (a client that resets
+			// what it asked, RFC 9113, Section 10.5): no handler runs.
+			ns.cancel()
+			continue
+		}
 		a.serve(ns)
 	}
 }
 
 func (a *NetHTTP) serve(ns *nhStream) {
 	rw := &responseWriter{ns: ns, header: make(http.Header), chunk: a.opt.ChunkSize}
+	defer ns.cancel()
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
@@ -313,6 +353,19 @@ func (a *NetHTTP) serve(ns *nhStream) {
 	}()
 	a.h.ServeHTTP(rw, ns.req)
 	_ = rw.post(true)
+	// The request body nobody will read is credited back, so a client
+	// still sending it is not left at a closed window (net/http drains
+	// or resets likewise).
+	_ = ns.sc.Execute(func(*ServerConn) {
+		if ns.st.gen == ns.gen && ns.st.flags&sfClosed == 0 {
+			ns.done = true
+			ns.mu.Lock()
+			n := len(ns.body)
+			ns.body = nil
+			ns.mu.Unlock()
+			_ = ns.st.Consume(n)
+		}
+	})
 }
 
 // responseWriter is the http.ResponseWriter of NetHTTP.

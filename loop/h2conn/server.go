@@ -97,6 +97,11 @@ type ServerConn struct {
 	cur      *Stream   // the stream of the request header block being received
 	active   []*Stream // streams handed out, in no order (Stream.idx)
 	writable []streamRef
+	// ringBytes is the capacity of the streamed-response buffers the
+	// connection's streams hold (ServerOptions.MaxConnBuffer); ringWait
+	// lists the streams whose Write found none left.
+	ringBytes int
+	ringWait  []streamRef
 }
 
 type streamRef struct {
@@ -451,11 +456,42 @@ func (sc *ServerConn) closeStream(st *Stream, code h2.ErrorCode) {
 		// Octets never echoed still count for the connection window.
 		_ = sc.s.ConsumeConnection(int(st.held))
 	}
-	if st.out != nil {
-		st.out.Reset()
-		sc.c.Loop().Pool().PutRing(st.out)
-		st.out = nil
-	}
+	sc.giveRing(st)
 	st.reset()
 	sc.free = append(sc.free, st)
+}
+
+// takeRing gives st a streamed-response buffer if the connection's
+// budget allows. A stream that echoes what it received
+// (ConsumeAsWritten) always gets one: the peer paid for that data, one
+// window per stream, and the echo relies on its chunk fitting.
+func (sc *ServerConn) takeRing(st *Stream) bool {
+	size := sc.srv.opt.StreamBufferSize
+	if sc.ringBytes+size > sc.srv.opt.MaxConnBuffer && st.flags&(sfHold|sfManual) != sfHold {
+		sc.ringWait = append(sc.ringWait, streamRef{st, st.gen})
+		return false
+	}
+	st.out = sc.c.Loop().Pool().GetRing(size)
+	sc.ringBytes += st.out.Cap()
+	return true
+}
+
+// giveRing returns st's buffer to the pool and wakes the streams that
+// wait for one (OnWritable; a stream that still finds none waits again).
+func (sc *ServerConn) giveRing(st *Stream) {
+	if st.out == nil {
+		return
+	}
+	sc.ringBytes -= st.out.Cap()
+	st.out.Reset()
+	sc.c.Loop().Pool().PutRing(st.out)
+	st.out = nil
+	for i, r := range sc.ringWait {
+		if r.st.gen == r.gen && r.st.flags&(sfClosed|sfWantWrite) == sfWantWrite && r.st.out == nil {
+			sc.queueWritable(r.st)
+		}
+		sc.ringWait[i] = streamRef{}
+	}
+	sc.ringWait = sc.ringWait[:0]
+	sc.pending = true
 }
