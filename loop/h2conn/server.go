@@ -84,9 +84,13 @@ type ServerConn struct {
 	depth     int  // nesting of session calls; Send waits until 0
 	blocked   bool // Callbacks.Send hit loop.ErrWouldBlock
 	finishing bool // the session is over: FIN sent, input dropped
-	pending   bool // something was submitted outside a session call
-	shutdown  shutdownStage
-	shutAt    int64
+	// prefaced: the client's SETTINGS arrived, completing its connection
+	// preface (RFC 9113, Section 3.4); PrefaceTimeout runs until then,
+	// also after an upgrade's 101.
+	prefaced bool
+	pending  bool // something was submitted outside a session call
+	shutdown shutdownStage
+	shutAt   int64
 
 	upgraded    *Stream // stream 1 of an upgrade, until the client's SETTINGS
 	upgradeBody []byte
@@ -323,6 +327,13 @@ func (srv *Server) OnTimer(c *loop.Conn, _ *loop.Timer) {
 		sc.timer.ResetAt(sc.openedAt + int64(srv.opt.PrefaceTimeout))
 		return
 	}
+	if !sc.prefaced && now-sc.openedAt >= int64(srv.opt.PrefaceTimeout) {
+		// The magic (or the 101) but no SETTINGS: the preface never
+		// completed.
+		srv.stats.IdleClose.Add(1)
+		_ = c.Close()
+		return
+	}
 	s := sc.s
 	if err := s.HandleExpiry(uint64(now)); err != nil {
 		srv.stats.ConnErrs.Add(1) // SETTINGS timeout: GOAWAY is queued
@@ -361,6 +372,9 @@ func (sc *ServerConn) armTimer() {
 	}
 	if idle := int64(sc.srv.opt.IdleTimeout); idle > 0 {
 		pick(sc.lastRead+idle, idle)
+	}
+	if !sc.prefaced {
+		pick(sc.openedAt+int64(sc.srv.opt.PrefaceTimeout), int64(time.Millisecond))
 	}
 	pick(int64(sc.s.Expiry()), int64(time.Millisecond))
 	if sc.shutdown == shutNotice {
