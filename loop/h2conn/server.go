@@ -476,18 +476,38 @@ func (sc *ServerConn) closeStream(st *Stream, code h2.ErrorCode) {
 }
 
 // takeRing gives st a streamed-response buffer if the connection's
-// budget allows. A stream that echoes what it received
-// (ConsumeAsWritten) always gets one: the peer paid for that data, one
-// window per stream, and the echo relies on its chunk fitting.
+// budget allows, first taking back the empty buffers of streams that
+// wrote nothing since their last one drained (a long poll that flushed
+// and waits must not hold one for ever). A stream that echoes what it
+// received (ConsumeAsWritten) always gets one: the peer paid for that
+// data, one window per stream, and the echo relies on its chunk fitting.
 func (sc *ServerConn) takeRing(st *Stream) bool {
-	size := sc.srv.opt.StreamBufferSize
-	if sc.ringBytes+size > sc.srv.opt.MaxConnBuffer && st.flags&(sfHold|sfManual) != sfHold {
-		sc.ringWait = append(sc.ringWait, streamRef{st, st.gen})
-		return false
+	size, max := sc.srv.opt.StreamBufferSize, sc.srv.opt.MaxConnBuffer
+	if sc.ringBytes+size > max && st.flags&(sfHold|sfManual) != sfHold {
+		for _, o := range sc.active {
+			if sc.ringBytes+size <= max {
+				break
+			}
+			if o.out != nil && o.out.Len() == 0 {
+				sc.dropRing(o)
+			}
+		}
+		if sc.ringBytes+size > max {
+			sc.ringWait = append(sc.ringWait, streamRef{st, st.gen})
+			return false
+		}
 	}
 	st.out = sc.c.Loop().Pool().GetRing(size)
 	sc.ringBytes += st.out.Cap()
 	return true
+}
+
+// dropRing returns st's buffer to the pool.
+func (sc *ServerConn) dropRing(st *Stream) {
+	sc.ringBytes -= st.out.Cap()
+	st.out.Reset()
+	sc.c.Loop().Pool().PutRing(st.out)
+	st.out = nil
 }
 
 // giveRing returns st's buffer to the pool and wakes the streams that
@@ -496,10 +516,7 @@ func (sc *ServerConn) giveRing(st *Stream) {
 	if st.out == nil {
 		return
 	}
-	sc.ringBytes -= st.out.Cap()
-	st.out.Reset()
-	sc.c.Loop().Pool().PutRing(st.out)
-	st.out = nil
+	sc.dropRing(st)
 	for i, r := range sc.ringWait {
 		if r.st.gen == r.gen && r.st.flags&(sfClosed|sfWantWrite) == sfWantWrite && r.st.out == nil {
 			sc.queueWritable(r.st)
