@@ -50,7 +50,10 @@
 // Request body arrives in OnBody and is credited back to the client when
 // OnBody returns, or, after ConsumeAsWritten, only as the streamed
 // response leaves the stream's buffer: an echo then holds at most one
-// window per stream. Echo, the service of cmd/echo, is the worked
+// window per stream; after ConsumeManually, only through Stream.Consume.
+// Streamed responses share ServerOptions.MaxConnBuffer per connection,
+// so a client that asks for many large bodies and reads none pins a
+// bounded amount of memory. Echo, the service of cmd/echo, is the worked
 // example. Requests and responses allocate nothing once a connection is
 // warm (TestSteadyStateAllocations, BenchmarkGetRoundTrip).
 //

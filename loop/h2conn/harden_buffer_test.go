@@ -1,8 +1,11 @@
 package h2conn
 
 import (
+	"bytes"
 	"fmt"
 	"io"
+	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -115,4 +118,59 @@ func TestNetHTTPConnBufferShared(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// TestConnBufferIdleHoldersGiveBack: streams that wrote once and then
+// wait (long polls) hold no buffer another stream needs: with room for
+// one buffer, a download still completes while a poll that flushed its
+// first octets stays open.
+func TestConnBufferIdleHoldersGiveBack(t *testing.T) {
+	release := make(chan struct{})
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	mux := http.NewServeMux()
+	mux.HandleFunc("/poll", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("waiting\n"))
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	mux.HandleFunc("/big", func(w http.ResponseWriter, r *http.Request) {
+		w.Write(bytes.Repeat([]byte("b"), 200000))
+	})
+	a := NewNetHTTP(mux, &NetHTTPOptions{Workers: 4})
+	t.Cleanup(a.Close)
+	t.Cleanup(unblock)
+	ts := startServer(t, a, &ServerOptions{StreamBufferSize: 16 << 10, MaxConnBuffer: 16 << 10}, loop.Options{})
+	r := dialRaw(t, ts.addr)
+	r.fr.WriteWindowUpdate(0, 1<<30)
+	r.get(1, "/poll", true)
+	for f := r.next(); ; f = r.next() {
+		if f == nil {
+			t.Fatal("connection closed")
+		}
+		if d, ok := f.(*http2.DataFrame); ok && d.StreamID == 1 && len(d.Data()) > 0 {
+			break
+		}
+	}
+	r.get(3, "/big", true)
+	got := 0
+	for !r.ended[3] {
+		f := r.next()
+		if f == nil {
+			t.Fatalf("connection closed after %d octets of /big", got)
+		}
+		if d, ok := f.(*http2.DataFrame); ok && d.StreamID == 3 {
+			got += len(d.Data())
+			if len(d.Data()) > 0 {
+				r.fr.WriteWindowUpdate(3, uint32(len(d.Data())))
+			}
+		}
+	}
+	if got != 200000 {
+		t.Fatalf("/big ended after %d of 200000 octets", got)
+	}
+	unblock()
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -33,6 +34,9 @@ func TestNetHTTPUnreadBodyNotCredited(t *testing.T) {
 	})
 	a := NewNetHTTP(mux, &NetHTTPOptions{Workers: 2})
 	t.Cleanup(a.Close)
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(unblock) // runs before a.Close, also when the test fails
 	ts := startServer(t, a, nil, loop.Options{})
 	r := dialRaw(t, ts.addr)
 	r.fr.WriteWindowUpdate(0, 1<<30)
@@ -64,7 +68,7 @@ func TestNetHTTPUnreadBodyNotCredited(t *testing.T) {
 	if credited != 0 {
 		t.Fatalf("the server credited %d octets of a request body the handler never read", credited)
 	}
-	close(release)
+	unblock()
 	// Once the handler returned, the unread body is dropped and credited
 	// back, so a client still uploading is not stuck at a closed window.
 	for credited < 65535 {
@@ -136,6 +140,9 @@ func TestNetHTTPResetWhileQueuedSkipsHandler(t *testing.T) {
 	mux.HandleFunc("/count", func(w http.ResponseWriter, r *http.Request) { ran.Add(1) })
 	a := NewNetHTTP(mux, &NetHTTPOptions{Workers: 1})
 	t.Cleanup(a.Close)
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(block) }) }
+	t.Cleanup(unblock)
 	ts := startServer(t, a, nil, loop.Options{})
 	r := dialRaw(t, ts.addr)
 	r.get(1, "/block", true)
@@ -148,7 +155,7 @@ func TestNetHTTPResetWhileQueuedSkipsHandler(t *testing.T) {
 	for ts.srv.Stats().Requests.Load() < 52 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	close(block)
+	unblock()
 	for !r.ended[103] {
 		if r.next() == nil {
 			t.Fatal("connection closed")
@@ -172,6 +179,13 @@ func TestNetHTTPShutdownDeadline(t *testing.T) {
 	ts := startServer(t, a, nil, loop.Options{})
 	r := dialRaw(t, ts.addr)
 	r.get(1, "/stuck", true)
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	})
 	<-stuck
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()

@@ -84,9 +84,13 @@ type ServerConn struct {
 	depth     int  // nesting of session calls; Send waits until 0
 	blocked   bool // Callbacks.Send hit loop.ErrWouldBlock
 	finishing bool // the session is over: FIN sent, input dropped
-	pending   bool // something was submitted outside a session call
-	shutdown  shutdownStage
-	shutAt    int64
+	// prefaced: the client's SETTINGS arrived, completing its connection
+	// preface (RFC 9113, Section 3.4); PrefaceTimeout runs until then,
+	// also after an upgrade's 101.
+	prefaced bool
+	pending  bool // something was submitted outside a session call
+	shutdown shutdownStage
+	shutAt   int64
 
 	upgraded    *Stream // stream 1 of an upgrade, until the client's SETTINGS
 	upgradeBody []byte
@@ -323,6 +327,13 @@ func (srv *Server) OnTimer(c *loop.Conn, _ *loop.Timer) {
 		sc.timer.ResetAt(sc.openedAt + int64(srv.opt.PrefaceTimeout))
 		return
 	}
+	if !sc.prefaced && now-sc.openedAt >= int64(srv.opt.PrefaceTimeout) {
+		// The magic (or the 101) but no SETTINGS: the preface never
+		// completed.
+		srv.stats.IdleClose.Add(1)
+		_ = c.Close()
+		return
+	}
 	s := sc.s
 	if err := s.HandleExpiry(uint64(now)); err != nil {
 		srv.stats.ConnErrs.Add(1) // SETTINGS timeout: GOAWAY is queued
@@ -361,6 +372,9 @@ func (sc *ServerConn) armTimer() {
 	}
 	if idle := int64(sc.srv.opt.IdleTimeout); idle > 0 {
 		pick(sc.lastRead+idle, idle)
+	}
+	if !sc.prefaced {
+		pick(sc.openedAt+int64(sc.srv.opt.PrefaceTimeout), int64(time.Millisecond))
 	}
 	pick(int64(sc.s.Expiry()), int64(time.Millisecond))
 	if sc.shutdown == shutNotice {
@@ -462,18 +476,38 @@ func (sc *ServerConn) closeStream(st *Stream, code h2.ErrorCode) {
 }
 
 // takeRing gives st a streamed-response buffer if the connection's
-// budget allows. A stream that echoes what it received
-// (ConsumeAsWritten) always gets one: the peer paid for that data, one
-// window per stream, and the echo relies on its chunk fitting.
+// budget allows, first taking back the empty buffers of streams that
+// wrote nothing since their last one drained (a long poll that flushed
+// and waits must not hold one for ever). A stream that echoes what it
+// received (ConsumeAsWritten) always gets one: the peer paid for that
+// data, one window per stream, and the echo relies on its chunk fitting.
 func (sc *ServerConn) takeRing(st *Stream) bool {
-	size := sc.srv.opt.StreamBufferSize
-	if sc.ringBytes+size > sc.srv.opt.MaxConnBuffer && st.flags&(sfHold|sfManual) != sfHold {
-		sc.ringWait = append(sc.ringWait, streamRef{st, st.gen})
-		return false
+	size, max := sc.srv.opt.StreamBufferSize, sc.srv.opt.MaxConnBuffer
+	if sc.ringBytes+size > max && st.flags&(sfHold|sfManual) != sfHold {
+		for _, o := range sc.active {
+			if sc.ringBytes+size <= max {
+				break
+			}
+			if o.out != nil && o.out.Len() == 0 {
+				sc.dropRing(o)
+			}
+		}
+		if sc.ringBytes+size > max {
+			sc.ringWait = append(sc.ringWait, streamRef{st, st.gen})
+			return false
+		}
 	}
 	st.out = sc.c.Loop().Pool().GetRing(size)
 	sc.ringBytes += st.out.Cap()
 	return true
+}
+
+// dropRing returns st's buffer to the pool.
+func (sc *ServerConn) dropRing(st *Stream) {
+	sc.ringBytes -= st.out.Cap()
+	st.out.Reset()
+	sc.c.Loop().Pool().PutRing(st.out)
+	st.out = nil
 }
 
 // giveRing returns st's buffer to the pool and wakes the streams that
@@ -482,10 +516,7 @@ func (sc *ServerConn) giveRing(st *Stream) {
 	if st.out == nil {
 		return
 	}
-	sc.ringBytes -= st.out.Cap()
-	st.out.Reset()
-	sc.c.Loop().Pool().PutRing(st.out)
-	st.out = nil
+	sc.dropRing(st)
 	for i, r := range sc.ringWait {
 		if r.st.gen == r.gen && r.st.flags&(sfClosed|sfWantWrite) == sfWantWrite && r.st.out == nil {
 			sc.queueWritable(r.st)

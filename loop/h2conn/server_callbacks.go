@@ -93,8 +93,11 @@ func serverFrameRecv(s *h2.Session, f *h2.Frame) error {
 			st.sc.srv.h.OnEnd(st)
 		}
 	case h2.FrameSettings:
-		if sc := connOf(s); sc.upgraded != nil && !f.Flags().Has(h2.FlagAck) {
-			sc.deliverUpgraded()
+		if sc := connOf(s); !f.Flags().Has(h2.FlagAck) {
+			sc.prefaced = true
+			if sc.upgraded != nil {
+				sc.deliverUpgraded()
+			}
 		}
 	case h2.FramePing:
 		sc := connOf(s)
