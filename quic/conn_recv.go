@@ -44,6 +44,10 @@ func (c *Conn) ReadPkt(path *Path, pi *PktInfo, pkt []byte, ts Tstamp) error {
 	}
 	c.inCall = true
 	defer func() { c.inCall = false }()
+	c.ecn.in = ECNNotECT
+	if pi != nil {
+		c.ecn.in = pi.ECN & 3
+	}
 	if !c.addrValidated {
 		c.bytesRecv += uint64(len(pkt))
 	}
@@ -229,6 +233,7 @@ func (c *Conn) readPacket(b []byte, first bool, ts Tstamp) (int, error) {
 	}
 	if !sp.discarded {
 		sp.recv.onRecv(pn, ts, ackEliciting, maxDelay, c.settings.MaxAckRanges)
+		c.ecnOnRecv(sid)
 	}
 	c.lastActivity = ts
 	c.ackElicitingSince = false

@@ -42,6 +42,9 @@ func (c *Conn) Expiry() Tstamp {
 	if c.hasPrev && c.prevUntil < t {
 		t = c.prevUntil
 	}
+	if w := c.pacer.wait; w != 0 && w < t {
+		t = w
+	}
 	return t
 }
 
@@ -89,6 +92,9 @@ func (c *Conn) HandleExpiry(ts Tstamp) error {
 		return ErrHandshakeTimeout
 	}
 	c.dropPrevKeys(ts)
+	if c.pacer.wait != 0 && ts >= c.pacer.wait {
+		c.pacer.wait = 0 // the caller writes next; the pacer decides again
+	}
 	if lt, _ := c.lossTimer(); lt != 0 && lt <= ts {
 		c.onLossTimeout(ts)
 	} else if pt, _ := c.ptoTimer(); pt <= ts {
