@@ -25,20 +25,39 @@ import (
 var lossyFull = flag.Bool("lossy.full", false, "lossy tests: 16 MiB transfers at every loss rate")
 
 // lossySize is the transfer size at a loss rate: 16 MiB at 5%, 4 MiB at
-// 15%, 1 MiB at 30% (16 MiB each with -lossy.full); 1 MiB under the race
-// detector or -short.
+// 15%, 512 KiB at 30% (16 MiB each with -lossy.full); a quarter of that
+// at most under the race detector or -short.
 func lossySize(rate float64) int {
-	switch {
-	case *lossyFull:
+	if *lossyFull {
 		return 16 << 20
-	case raceEnabled, testing.Short():
-		return 1 << 20
-	case rate <= 0.05:
-		return 16 << 20
-	case rate <= 0.15:
-		return 4 << 20
 	}
-	return 1 << 20
+	n := 512 << 10
+	switch {
+	case rate <= 0.05:
+		n = 16 << 20
+	case rate <= 0.15:
+		n = 4 << 20
+	}
+	if raceEnabled || testing.Short() {
+		n = min(n/4, 1<<20)
+	}
+	return n
+}
+
+// lossyTimeout bounds one lossy transfer.
+func lossyTimeout() time.Duration {
+	if *lossyFull {
+		return 30 * time.Minute
+	}
+	return 150 * time.Second
+}
+
+// lossyParams gives our endpoints a 60 s idle timeout: at 30% loss both
+// ways a run of lost probes can leave a peer silent for many seconds.
+func lossyParams() TransportParams {
+	p := interopServerParams()
+	p.MaxIdleTimeout = 60 * Seconds
+	return p
 }
 
 var lossyRates = []struct {
@@ -117,21 +136,22 @@ func quicGoDownload(t *testing.T, ctx context.Context, c *quicgo.Conn, n int, on
 }
 
 func lossyQuicGoConf() *quicgo.Config {
-	return &quicgo.Config{HandshakeIdleTimeout: 20 * time.Second}
+	return &quicgo.Config{HandshakeIdleTimeout: 20 * time.Second, MaxIdleTimeout: 60 * time.Second}
 }
 
 func TestLossyOurClientOurServer(t *testing.T) {
+	t.Parallel()
 	for i, rc := range lossyRates {
 		t.Run(rc.name, func(t *testing.T) {
 			t.Parallel()
-			ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), lossyTimeout())
 			defer cancel()
-			srv, _ := ourServer(t, interopServerParams())
+			srv, _ := ourServer(t, lossyParams())
 			stop := make(chan struct{})
 			wait := runSide(srv, ctx, stop, nil)
 			defer func() { close(stop); wait() }()
 			relay := newLossyRelay(t, srv.addr(), rc.rate, uint64(100+i))
-			cli := ourClient(t, relay.addr(), DefaultTransportParams())
+			cli := ourClient(t, relay.addr(), lossyParams())
 			ourDownload(t, ctx, cli, lossySize(rc.rate), nil)
 			if cli.conn.Info().PacketsReceived == 0 || srv.conn.Info().PacketsLost == 0 {
 				t.Errorf("our server declared no packet lost through a %.0f%% lossy relay", rc.rate*100)
@@ -141,12 +161,13 @@ func TestLossyOurClientOurServer(t *testing.T) {
 }
 
 func TestLossyQuicGoClientOurServer(t *testing.T) {
+	t.Parallel()
 	for i, rc := range lossyRates {
 		t.Run(rc.name, func(t *testing.T) {
 			t.Parallel()
-			ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), lossyTimeout())
 			defer cancel()
-			srv, _ := ourServer(t, interopServerParams())
+			srv, _ := ourServer(t, lossyParams())
 			stop := make(chan struct{})
 			wait := runSide(srv, ctx, stop, nil)
 			defer func() { close(stop); wait() }()
@@ -159,14 +180,15 @@ func TestLossyQuicGoClientOurServer(t *testing.T) {
 }
 
 func TestLossyOurClientQuicGoServer(t *testing.T) {
+	t.Parallel()
 	for i, rc := range lossyRates {
 		t.Run(rc.name, func(t *testing.T) {
 			t.Parallel()
-			ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), lossyTimeout())
 			defer cancel()
 			srv := startQuicGoServer(t, lossyQuicGoConf(), nil)
 			relay := newLossyRelay(t, srv.addr(), rc.rate, uint64(300+i))
-			cli := ourClient(t, relay.addr(), DefaultTransportParams())
+			cli := ourClient(t, relay.addr(), lossyParams())
 			ourDownload(t, ctx, cli, lossySize(rc.rate), nil)
 		})
 	}
@@ -176,17 +198,18 @@ func TestLossyOurClientQuicGoServer(t *testing.T) {
 // Handshake packets included, going through the 30% relay; each seed is
 // a different pattern of losses.
 func TestLossyHandshake30pct(t *testing.T) {
+	t.Parallel()
 	for seed := uint64(1); seed <= 8; seed++ {
 		t.Run(fmt.Sprintf("ours/seed%d", seed), func(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			srv, _ := ourServer(t, interopServerParams())
+			srv, _ := ourServer(t, lossyParams())
 			stop := make(chan struct{})
 			wait := runSide(srv, ctx, stop, nil)
 			defer func() { close(stop); wait() }()
 			relay := newLossyRelay(t, srv.addr(), 0.30, 400+seed)
-			cli := ourClient(t, relay.addr(), DefaultTransportParams())
+			cli := ourClient(t, relay.addr(), lossyParams())
 			// Completion with an echo on top: the client's handshake is
 			// done, and the server got far enough to answer a stream.
 			ourEcho(t, ctx, cli)
@@ -195,7 +218,7 @@ func TestLossyHandshake30pct(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			srv, _ := ourServer(t, interopServerParams())
+			srv, _ := ourServer(t, lossyParams())
 			stop := make(chan struct{})
 			wait := runSide(srv, ctx, stop, nil)
 			defer func() { close(stop); wait() }()
@@ -242,17 +265,18 @@ func ourEcho(t *testing.T, ctx context.Context, cli *udpSide) {
 // of a transfer arrived (with 5% impairment around it); the connection
 // must neither time out nor corrupt data, and finish the transfer.
 func TestLossyBlackout2s(t *testing.T) {
+	t.Parallel()
 	n := lossySize(0.05)
 	t.Run("ours", func(t *testing.T) {
 		t.Parallel()
-		ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), lossyTimeout())
 		defer cancel()
-		srv, _ := ourServer(t, interopServerParams())
+		srv, _ := ourServer(t, lossyParams())
 		stop := make(chan struct{})
 		wait := runSide(srv, ctx, stop, nil)
 		defer func() { close(stop); wait() }()
 		relay := newLossyRelay(t, srv.addr(), 0.05, 600)
-		cli := ourClient(t, relay.addr(), DefaultTransportParams())
+		cli := ourClient(t, relay.addr(), lossyParams())
 		var at time.Time
 		ourDownload(t, ctx, cli, n, func(got int) {
 			if at.IsZero() && got >= n/2 {
@@ -266,9 +290,9 @@ func TestLossyBlackout2s(t *testing.T) {
 	})
 	t.Run("quicgo", func(t *testing.T) {
 		t.Parallel()
-		ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), lossyTimeout())
 		defer cancel()
-		srv, _ := ourServer(t, interopServerParams())
+		srv, _ := ourServer(t, lossyParams())
 		stop := make(chan struct{})
 		wait := runSide(srv, ctx, stop, nil)
 		defer func() { close(stop); wait() }()
