@@ -42,6 +42,9 @@ func (c *Conn) Expiry() Tstamp {
 	if c.hasPrev && c.prevUntil < t {
 		t = c.prevUntil
 	}
+	if pt := c.pathExpiry(); pt < t {
+		t = pt
+	}
 	return t
 }
 
@@ -89,6 +92,9 @@ func (c *Conn) HandleExpiry(ts Tstamp) error {
 		return ErrHandshakeTimeout
 	}
 	c.dropPrevKeys(ts)
+	if err := c.onPathTimer(ts); err != nil {
+		return err
+	}
 	if lt, _ := c.lossTimer(); lt != 0 && lt <= ts {
 		c.onLossTimeout(ts)
 	} else if pt, _ := c.ptoTimer(); pt <= ts {
