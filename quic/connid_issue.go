@@ -216,3 +216,8 @@ func (c *Conn) switchPeerCID() bool {
 	p.token0, p.hasToken0 = id.token, true
 	return true
 }
+
+// MinStatelessResetLen is the smallest datagram that can be a stateless
+// reset (RFC 9000, Section 10.3: 5 unpredictable bytes and the 16-byte
+// token); a smaller packet is not answered with one.
+const MinStatelessResetLen = wire.MinStatelessResetLen

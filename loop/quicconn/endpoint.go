@@ -26,6 +26,7 @@ type endpoint struct {
 
 	conns, handshakes                      atomic.Int64
 	accepted, refused, versionNeg, dropped atomic.Uint64
+	resetsSent                             atomic.Uint64
 	closed                                 atomic.Uint64
 	nextSock                               atomic.Uint32
 }
@@ -46,6 +47,7 @@ type sockState struct {
 	// connection waiting for it.
 	sockFull bool
 	shutdown bool
+	resets   resetLimiter
 	flushing bool
 	scratch  [quic.MaxUDPPayloadSize * 2]byte // CONNECTION_CLOSE of discarded Conns
 }
@@ -76,7 +78,7 @@ func (ep *endpoint) stats() Stats {
 	return Stats{
 		Conns: ep.conns.Load(), Handshakes: ep.handshakes.Load(),
 		Accepted: ep.accepted.Load(), Refused: ep.refused.Load(), VersionNeg: ep.versionNeg.Load(),
-		Dropped: ep.dropped.Load(), Closed: ep.closed.Load(),
+		Dropped: ep.dropped.Load(), Closed: ep.closed.Load(), StatelessResets: ep.resetsSent.Load(),
 	}
 }
 
@@ -114,11 +116,19 @@ func (ep *endpoint) route(pkt []byte, _ netip.AddrPort) int {
 // newCID returns a connection ID for a Conn owned by socket index.
 func (ep *endpoint) newCID(index int) ([]byte, error) {
 	b := make([]byte, ep.cfg.Settings.CIDLen)
-	if _, err := rand.Read(b[1:]); err != nil {
+	if err := ep.fillCID(index, b); err != nil {
 		return nil, err
 	}
-	b[0] = byte(index)
 	return b, nil
+}
+
+// fillCID fills b with a connection ID routed to socket index.
+func (ep *endpoint) fillCID(index int, b []byte) error {
+	if _, err := rand.Read(b[1:]); err != nil {
+		return err
+	}
+	b[0] = byte(index)
+	return nil
 }
 
 // udpHandler is the endpoint seen as the UDP listener's handler.
@@ -149,6 +159,12 @@ func (h *udpHandler) OnDatagram(s *loop.UDPSocket, d *loop.Datagram) {
 	}
 	c := ss.conns[string(vc.DCID)]
 	if c == nil {
+		if vc.SCID == nil && !ss.shutdown {
+			// A short header for no connection we know: RFC 9000, Section
+			// 10.3: answer with a stateless reset.
+			ss.statelessReset(d, vc.DCID)
+			return
+		}
 		if !ep.server || vc.SCID == nil || ss.shutdown {
 			ep.dropped.Add(1)
 			return
