@@ -103,8 +103,19 @@ type Settings struct {
 	// HandshakeTimeout ends a connection whose handshake has not
 	// completed, default 10 s.
 	HandshakeTimeout Duration
-	// NewCC makes the congestion controller, default NewReno.
+	// CongestionControl picks a built-in controller, default CCNewReno.
+	CongestionControl CCAlgo
+	// NewCC, when set, makes the congestion controller instead (a user's
+	// own implementation of CongestionController).
 	NewCC func(maxDatagramSize uint64) CongestionController
+	// PacingBurst is how many full-sized datagrams the pacer lets out
+	// back to back (RFC 9002, Section 7.7), default 10; negative
+	// disables pacing.
+	PacingBurst int
+	// DisableECN turns off ECN marking and its validation (RFC 9000,
+	// Section 13.4); by default outgoing datagrams ask for ECT(0) in
+	// PktInfo.ECN until validation fails.
+	DisableECN bool
 	// SCID is this endpoint's connection ID; default random of CIDLen.
 	SCID []byte
 	// CIDLen is the length of generated connection IDs, default 8.
@@ -220,8 +231,8 @@ func (s Settings) withDefaults() Settings {
 	if s.HandshakeTimeout == 0 {
 		s.HandshakeTimeout = 10 * Seconds
 	}
-	if s.NewCC == nil {
-		s.NewCC = func(mds uint64) CongestionController { return NewReno(mds) }
+	if s.PacingBurst == 0 {
+		s.PacingBurst = 10
 	}
 	if s.CIDLen <= 0 {
 		s.CIDLen = 8

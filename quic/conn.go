@@ -102,6 +102,8 @@ type Conn struct {
 	rtt         RTTStats
 	stats       connStats
 	cc          CongestionController
+	pacer       pacer
+	ecn         ecnState
 	inFlight    uint64
 	ptoCount    int
 	maxDatagram int // largest datagram we write
@@ -297,7 +299,7 @@ func newConn(cfg *Config, server bool, ts Tstamp) *Conn {
 	c.phaseStartPN, c.phaseSendPN = -1, -1
 	c.rtt.init(c.settings.InitialRTT)
 	c.maxDatagram = c.settings.MaxTxUDPPayloadSize
-	c.cc = c.settings.NewCC(uint64(c.maxDatagram))
+	c.cc = newCC(&c.settings, uint64(c.maxDatagram))
 	c.lastActivity = ts
 	c.idleTimeout = c.local.MaxIdleTimeout
 	c.remoteBidi.max = c.local.InitialMaxStreamsBidi

@@ -44,6 +44,10 @@ func (c *Conn) ReadPkt(path *Path, pi *PktInfo, pkt []byte, ts Tstamp) error {
 	}
 	c.inCall = true
 	defer func() { c.inCall = false }()
+	c.ecn.in = ECNNotECT
+	if pi != nil {
+		c.ecn.in = pi.ECN & 3
+	}
 	if !c.addrValidated {
 		c.bytesRecv += uint64(len(pkt))
 	}
@@ -235,6 +239,7 @@ func (c *Conn) readPacket(b []byte, first bool, ts Tstamp) (int, error) {
 	}
 	if !sp.discarded {
 		sp.recv.onRecv(pn, ts, ackEliciting, maxDelay, c.settings.MaxAckRanges)
+		c.ecnOnRecv(sid)
 	}
 	if sid == spaceApp {
 		if err := c.maybePeerMigrated(pn, ts); err != nil {

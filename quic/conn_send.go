@@ -82,6 +82,8 @@ func (c *Conn) write(path *Path, pi *PktInfo, dest []byte, flags WriteStreamFlag
 	if pi != nil {
 		*pi = PktInfo{}
 	}
+	c.ecnOnWrite(pi)
+	c.pacingCheck(ts)
 	c.inCall = true
 	defer func() { c.inCall = false }()
 	var s *stream
@@ -172,8 +174,13 @@ func (c *Conn) amplificationAllowance() uint64 {
 
 // cwndAvailable reports whether congestion control admits another
 // ack-eliciting packet; PTO probes are exempt (RFC 9002, Section 7.5).
+// Application data also waits for the pacer (Section 7.7); the few
+// handshake packets are not paced.
 func (c *Conn) cwndAvailable(sid spaceID) bool {
-	return c.spaces[sid].probes > 0 || c.inFlight < c.cc.Window()
+	if c.spaces[sid].probes > 0 {
+		return true
+	}
+	return c.inFlight < c.cc.Window() && !(sid == spaceApp && c.pacer.blocked)
 }
 
 // startPacket appends a packet header to the datagram. It returns false
@@ -347,13 +354,14 @@ func (c *Conn) writeAck(d *dgram, sid spaceID, ts Tstamp) {
 	if sid == spaceApp && ts > r.largestTime {
 		delay = uint64(Duration(ts-r.largestTime)/Microseconds) >> ackDelayExponent
 	}
-	for n > 0 && wire.AckFrameLen(ranges[:n], delay, nil) > d.room() {
+	ecn := c.ecnAckCounts(sid)
+	for n > 0 && wire.AckFrameLen(ranges[:n], delay, ecn) > d.room() {
 		n--
 	}
 	if n == 0 {
 		return
 	}
-	d.buf = wire.AppendAckFrame(d.buf, ranges[:n], delay, nil)
+	d.buf = wire.AppendAckFrame(d.buf, ranges[:n], delay, ecn)
 	c.record(d, frameRec{kind: fkAck, off: ranges[0].Largest})
 	r.onAckSent()
 }

@@ -45,6 +45,9 @@ func (c *Conn) Expiry() Tstamp {
 	if pt := c.pathExpiry(); pt < t {
 		t = pt
 	}
+	if w := c.pacer.wait; w != 0 && w < t {
+		t = w
+	}
 	return t
 }
 
@@ -94,6 +97,9 @@ func (c *Conn) HandleExpiry(ts Tstamp) error {
 	c.dropPrevKeys(ts)
 	if err := c.onPathTimer(ts); err != nil {
 		return err
+	}
+	if c.pacer.wait != 0 && ts >= c.pacer.wait {
+		c.pacer.wait = 0 // the caller writes next; the pacer decides again
 	}
 	if lt, _ := c.lossTimer(); lt != 0 && lt <= ts {
 		c.onLossTimeout(ts)

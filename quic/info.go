@@ -10,6 +10,9 @@ type ConnInfo struct {
 	PacketsSent                            uint64 // ack-eliciting packets
 	PacketsLost                            uint64
 	PacketsReceived                        uint64
+	ECN                                    ECNState
+	ECNCEReported                          uint64 // CE marks the peer reported on our packets
+	PersistentCongestion                   uint64 // times persistent congestion was declared
 }
 
 // Info returns the connection's recovery state.
@@ -18,9 +21,13 @@ func (c *Conn) Info() ConnInfo {
 		LatestRTT: c.rtt.Latest, MinRTT: c.rtt.Min, SmoothedRTT: c.rtt.Smoothed, RTTVar: c.rtt.Var,
 		CWND: c.cc.Window(), BytesInFlight: c.inFlight, PTOCount: c.ptoCount,
 		PacketsSent: c.stats.sent, PacketsLost: c.stats.lost, PacketsReceived: c.stats.recv,
+		ECN: ECNState(c.ecn.phase), ECNCEReported: c.stats.ecnCE,
+		PersistentCongestion: c.stats.persistent,
 	}
 }
 
 type connStats struct {
 	sent, lost, recv uint64
+	ecnCE            uint64
+	persistent       uint64
 }
