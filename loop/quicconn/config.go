@@ -7,6 +7,7 @@ import (
 
 	"github.com/ngloop/ngloop/loop"
 	"github.com/ngloop/ngloop/quic"
+	"github.com/ngloop/ngloop/quic/lbcid"
 )
 
 // Errors returned by the glue. Compare with errors.Is.
@@ -29,6 +30,9 @@ var (
 	ErrNoTLS = errors.New("quicconn: Config.TLS is required")
 	// ErrNoHandler is returned by Listen when Config.Handler is nil.
 	ErrNoHandler = errors.New("quicconn: Config.Handler is required")
+	// ErrLoadBalancer: Config.LoadBalancer is invalid, or ServerID does
+	// not fit it (see lbcid.Config).
+	ErrLoadBalancer = errors.New("quicconn: invalid Config.LoadBalancer or ServerID")
 )
 
 // Config configures a Listener or a Client. Zero fields take the
@@ -83,6 +87,15 @@ type Config struct {
 	// per second (RFC 9000, Section 10.3.3 asks for a limit, so resets
 	// cannot be used to amplify or to loop). Default 100; -1 sends none.
 	StatelessResetRate int
+	// LoadBalancer, when set, makes every connection ID the endpoint
+	// issues carry a server ID a stateless balancer can read
+	// (quic/lbcid): ServerID followed by one byte, the index of the
+	// owning socket, so LoadBalancer.ServerIDLen must be len(ServerID)+1.
+	// Settings.CIDLen becomes LoadBalancer.Len(). Route then reads the
+	// socket from the decoded server ID.
+	LoadBalancer *lbcid.Config
+	// ServerID is this endpoint's part of the server ID under LoadBalancer.
+	ServerID []byte
 }
 
 // Defaults for Config fields left zero.

@@ -36,6 +36,12 @@
 // NEW_CONNECTION_ID and, at a server, the client's original Destination
 // Connection ID) to Conn.
 //
+// With Config.LoadBalancer the connection IDs follow a QUIC-LB style
+// configuration (package quic/lbcid): the server ID is Config.ServerID
+// plus the socket index, in plaintext or AES-encrypted, so a balancer in
+// front of several servers (or processes on one SO_REUSEPORT port)
+// steers by it without state, and Route finds the socket the same way.
+//
 // # Stateless reset
 //
 // Every connection ID's stateless reset token is derived from

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ngloop/ngloop/loop"
 	"github.com/ngloop/ngloop/quic"
+	"github.com/ngloop/ngloop/quic/lbcid"
 )
 
 // tsOffset keeps quic.Tstamp away from zero, which the Conn reads as
@@ -29,6 +30,9 @@ type endpoint struct {
 	resetsSent                             atomic.Uint64
 	closed                                 atomic.Uint64
 	nextSock                               atomic.Uint32
+
+	lbEnc []*lbcid.Encoder // per socket, with Config.LoadBalancer
+	lbDec *lbcid.Decoder
 }
 
 // sockState is one socket's share: the connections it owns, keyed by
@@ -60,6 +64,17 @@ func newEndpoint(e *loop.Engine, addr string, cfg *Config, server bool) (*endpoi
 	if server && ep.cfg.Handler == nil {
 		return nil, ErrNoHandler
 	}
+	if lb := ep.cfg.LoadBalancer; lb != nil {
+		if lb.ServerIDLen != len(ep.cfg.ServerID)+1 {
+			return nil, ErrLoadBalancer
+		}
+		dec, err := lbcid.NewDecoder(*lb)
+		if err != nil {
+			return nil, ErrLoadBalancer
+		}
+		ep.lbDec = dec
+		ep.cfg.Settings.CIDLen = lb.Len()
+	}
 	ucfg := ep.cfg.UDP
 	ucfg.Route = ep.route
 	ul, err := e.ListenUDP(addr, (*udpHandler)(ep), ucfg)
@@ -69,6 +84,14 @@ func newEndpoint(e *loop.Engine, addr string, cfg *Config, server bool) (*endpoi
 	ep.ul = ul
 	for _, s := range ul.Sockets() {
 		ep.socks = append(ep.socks, &sockState{ep: ep, sock: s, conns: make(map[string]*Conn)})
+		if lb := ep.cfg.LoadBalancer; lb != nil {
+			sid := append(append([]byte(nil), ep.cfg.ServerID...), byte(s.Index()))
+			enc, err := lbcid.NewEncoder(*lb, sid)
+			if err != nil {
+				return nil, ErrLoadBalancer
+			}
+			ep.lbEnc = append(ep.lbEnc, enc)
+		}
 	}
 	return ep, nil
 }
@@ -94,18 +117,28 @@ func (ep *endpoint) route(pkt []byte, _ netip.AddrPort) int {
 	if len(pkt) == 0 {
 		return -1
 	}
-	var idx byte
+	var cid []byte
 	if pkt[0]&0x80 == 0 {
 		if len(pkt) < 1+ep.cfg.Settings.CIDLen {
 			return -1
 		}
-		idx = pkt[1]
+		cid = pkt[1 : 1+ep.cfg.Settings.CIDLen]
 	} else {
 		// Long header: flags, version (4), DCID length, DCID.
-		if ep.server || len(pkt) < 7 || int(pkt[5]) != ep.cfg.Settings.CIDLen {
+		if ep.server || len(pkt) < 6+ep.cfg.Settings.CIDLen || int(pkt[5]) != ep.cfg.Settings.CIDLen {
 			return -1
 		}
-		idx = pkt[6]
+		cid = pkt[6 : 6+ep.cfg.Settings.CIDLen]
+	}
+	idx := cid[0]
+	if ep.lbDec != nil {
+		// The socket index is the last byte of the server ID.
+		var sid [16]byte
+		n, _, err := ep.lbDec.ServerID(cid, sid[:])
+		if err != nil || n != len(ep.cfg.ServerID)+1 || string(sid[:n-1]) != string(ep.cfg.ServerID) {
+			return -1
+		}
+		idx = sid[n-1]
 	}
 	if int(idx) >= len(ep.socks) {
 		return -1
@@ -124,6 +157,9 @@ func (ep *endpoint) newCID(index int) ([]byte, error) {
 
 // fillCID fills b with a connection ID routed to socket index.
 func (ep *endpoint) fillCID(index int, b []byte) error {
+	if ep.lbEnc != nil {
+		return ep.lbEnc[index].Generate(b, rand.Reader)
+	}
 	if _, err := rand.Read(b[1:]); err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 	quicgo "github.com/quic-go/quic-go"
 
 	"github.com/ngloop/ngloop/loop"
+	"github.com/ngloop/ngloop/quic/lbcid"
 )
 
 const testALPN = "echo"
@@ -256,4 +257,87 @@ func TestResetLimiter(t *testing.T) {
 	if (&resetLimiter{}).allow(-1, now) {
 		t.Fatalf("rate -1 must send none")
 	}
+}
+
+// TestLoadBalancerCIDsRouteToTheirSocket: with Config.LoadBalancer (an
+// encrypted QUIC-LB style config) every connection ID our server issues
+// decodes, with the balancer's key alone, to the server ID plus the
+// owning socket, and a quic-go client that moves between the issued IDs
+// (it migrates to a new path, RFC 9000, Section 9.5) still reaches its
+// connection on a 4-socket engine.
+func TestLoadBalancerCIDsRouteToTheirSocket(t *testing.T) {
+	lb := &lbcid.Config{ID: 1, ServerIDLen: 3, NonceLen: 13, Key: []byte("balancer key 16B")}
+	ln := startServer(t, 4, &Config{LoadBalancer: lb, ServerID: []byte{0xbe, 0xef}})
+	var cids [][]byte
+	var mu sync.Mutex
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	listen := func() *net.UDPConn {
+		pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { pc.Close() })
+		return pc
+	}
+	tr1 := &quicgo.Transport{Conn: listen()}
+	defer tr1.Close()
+	c, err := tr1.Dial(ctx, udpAddr(ln), clientTLS(t), &quicgo.Config{MaxIdleTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatalf("quic-go dial: %v", err)
+	}
+	echo := func(msg string) {
+		st, err := c.OpenStreamSync(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.Write([]byte(msg))
+		st.Close()
+		if got, err := io.ReadAll(st); err != nil || string(got) != msg {
+			t.Fatalf("echo %q: %q, %v", msg, got, err)
+		}
+	}
+	echo("one")
+	tr2 := &quicgo.Transport{Conn: listen()}
+	defer tr2.Close()
+	p, err := c.AddPath(tr2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Probe(ctx); err != nil {
+		t.Fatalf("probe: %v", err)
+	}
+	if err := p.Switch(); err != nil {
+		t.Fatal(err)
+	}
+	echo("two, after migrating to a new connection ID")
+	// Every connection ID of every live connection decodes to our server ID
+	// and the socket that holds it.
+	dec, _ := lbcid.NewDecoder(*lb)
+	for i, ss := range ln.ep.socks {
+		done := make(chan struct{})
+		ss.sock.Loop().Execute(func() {
+			defer close(done)
+			mu.Lock()
+			defer mu.Unlock()
+			for k, conn := range ss.conns {
+				if k == string(conn.q.InitialDCID()) {
+					continue // the client's choice, not ours
+				}
+				cids = append(cids, []byte(k))
+				var sid [16]byte
+				n, _, err := dec.ServerID([]byte(k), sid[:])
+				if err != nil || n != 3 || sid[0] != 0xbe || sid[1] != 0xef || int(sid[2]) != i {
+					t.Errorf("CID %x on socket %d decodes to %x, %v", k, i, sid[:n], err)
+				}
+			}
+		})
+		<-done
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(cids) < 3 {
+		t.Fatalf("only %d connection IDs routed; want the handshake's and the issued ones", len(cids))
+	}
+	c.CloseWithError(0, "")
 }
