@@ -55,6 +55,20 @@ type Callbacks struct {
 	// RecvVersionNegotiation: a client got a Version Negotiation packet
 	// listing versions.
 	RecvVersionNegotiation func(c *Conn, versions []uint32) error
+	// GetNewConnectionID fills cid (Settings.CIDLen bytes) and token with
+	// a new connection ID of this endpoint and its stateless reset token,
+	// for a NEW_CONNECTION_ID frame (RFC 9000, Section 5.1.1). A router
+	// maps cid to the Conn before the callback returns. Nil: cid is random
+	// from Settings.Rand and token comes from Settings.StatelessResetKey
+	// (or Rand).
+	GetNewConnectionID func(c *Conn, cid []byte, token *[16]byte) error
+	// RemoveConnectionID: the peer retired one of our connection IDs
+	// (RETIRE_CONNECTION_ID); a router forgets it.
+	RemoveConnectionID func(c *Conn, cid []byte) error
+	// PathValidation reports the end of a path validation (RFC 9000,
+	// Section 8.2) started by a migration: ok is false when the new path
+	// did not answer and the connection went back to the previous one.
+	PathValidation func(c *Conn, path *Path, ok bool) error
 }
 
 // CongestionController decides how many bytes may be in flight. It is the
@@ -149,6 +163,16 @@ type Settings struct {
 	// Section 10.3), usually derived from SCID with a static key so that
 	// WriteStatelessReset can answer for a lost connection; default random.
 	StatelessResetToken *[16]byte
+	// StatelessResetKey, when set, derives the stateless reset token of
+	// every connection ID this endpoint issues as
+	// StatelessResetTokenFor(key, cid), so a server that lost the
+	// connection (or a sibling process) can still reset it (RFC 9000,
+	// Section 10.3.2). At least 16 bytes; keep it secret.
+	StatelessResetKey []byte
+	// MaxIssuedCIDs bounds the connection IDs this endpoint keeps issued
+	// to the peer at once (the peer's active_connection_id_limit caps it
+	// further), default 4. 1 issues none beyond the handshake's.
+	MaxIssuedCIDs int
 }
 
 // TransportParams are the local transport parameters sent to the peer
@@ -219,6 +243,10 @@ func (s Settings) withDefaults() Settings {
 	if s.Rand == nil {
 		s.Rand = rand.Reader
 	}
+	if s.MaxIssuedCIDs <= 0 {
+		s.MaxIssuedCIDs = 4
+	}
+	s.MaxIssuedCIDs = min(s.MaxIssuedCIDs, maxIssuedCIDs)
 	if s.MaxStreamWindow == 0 {
 		s.MaxStreamWindow = 6 << 20
 	}

@@ -71,6 +71,8 @@ type Conn struct {
 	token      []byte // client: token for Initial packets
 	resetToken [16]byte
 	peerCIDs   peerConnIDs
+	localCIDs  localConnIDs
+	rxDCID     []byte // Destination Connection ID of the packet being read (a view)
 
 	tls          *tls.QUICConn
 	tlsCancel    context.CancelFunc
@@ -143,6 +145,12 @@ type Conn struct {
 	datagramSent     bool
 	pathResponse     [8]byte
 	needPathResponse bool
+	respPath         Path // where the PATH_RESPONSE goes (the challenge's path)
+	rxPath           Path // path of the datagram being read
+	hasRxPath        bool
+	rxLen            int  // size of the datagram being read
+	rxNonProbing     bool // the packet being read has a non-probing frame
+	pv               pathValidation
 
 	undecryptable [][]byte // packets waiting for their keys
 	userData      any
@@ -209,6 +217,7 @@ func NewClientConn(cfg *Config, path *Path, ts Tstamp) (*Conn, error) {
 		return nil, err
 	}
 	c.odcid = append([]byte(nil), c.dcid...)
+	c.localCIDs.init(c.scid, [16]byte{})
 	c.token = append([]byte(nil), c.settings.Token...)
 	c.installInitialKeys(c.dcid)
 	c.tls = tls.QUICClient(&tls.QUICConfig{TLSConfig: tls13(cfg.TLS)})
@@ -260,9 +269,12 @@ func NewServerConn(cfg *Config, path *Path, initial []byte, ts Tstamp) (*Conn, e
 	c.peerSCID = append([]byte(nil), hdr.SrcConnID...)
 	if t := c.settings.StatelessResetToken; t != nil {
 		c.resetToken = *t
+	} else if len(c.settings.StatelessResetKey) > 0 {
+		c.resetToken = StatelessResetTokenFor(c.settings.StatelessResetKey, c.scid)
 	} else if _, err := io.ReadFull(c.settings.Rand, c.resetToken[:]); err != nil {
 		return nil, ErrNoMem
 	}
+	c.localCIDs.init(c.scid, c.resetToken)
 	c.installInitialKeys(hdr.DstConnID)
 	c.tls = tls.QUICServer(&tls.QUICConfig{TLSConfig: tls13(cfg.TLS)})
 	c.tls.SetTransportParameters(c.localParamsBytes())

@@ -339,6 +339,8 @@ func (c *Conn) requeue(sp *pnSpace, r *frameRec) {
 		c.needHandshakeDone = true
 	case fkRetireConnID:
 		c.peerCIDs.retire = append(c.peerCIDs.retire, r.off)
+	case fkNewConnID:
+		c.requeueNewConnID(r.off)
 	}
 }
 

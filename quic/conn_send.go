@@ -107,6 +107,16 @@ func (c *Conn) write(path *Path, pi *PktInfo, dest []byte, flags WriteStreamFlag
 		return 0, 0, ErrPktNumExhausted
 	}
 	c.dropPrevKeys(ts)
+	if !c.pend.active {
+		if err := c.topUpConnIDs(); err != nil {
+			return 0, 0, err
+		}
+		if len(dest) >= minDatagramBuf {
+			if n, ok := c.writePathResponseAway(path, dest, ts); ok {
+				return n, 0, nil
+			}
+		}
+	}
 	d := &c.pend.d
 	if c.pend.active {
 		if len(dest) == 0 || len(c.pend.dest) == 0 || &dest[0] != &c.pend.dest[0] {

@@ -72,9 +72,14 @@
 // with PTO behind the CongestionController interface (NewReno by
 // default), stream and connection flow control, DATAGRAM (RFC 9221),
 // stateless reset detection, the anti-amplification limit, idle and
-// handshake timeouts. Not implemented: 0-RTT, session resumption,
-// connection migration and issuing extra connection IDs, ECN, pacing,
-// and path MTU discovery.
+// handshake timeouts, issuing connection IDs with NEW_CONNECTION_ID
+// (reset tokens keyed by Settings.StatelessResetKey, replaced when the
+// peer retires them), path validation with PATH_CHALLENGE/PATH_RESPONSE,
+// a server following a client's migration or NAT rebinding (limited to
+// three times what the new path brought until it is validated), and a
+// client's Migrate to a new local address. Not implemented: 0-RTT,
+// session resumption, preferred_address, ECN, pacing, and path MTU
+// discovery.
 //
 // Steady state allocates nothing: a stream packet written by one Conn and
 // read by another costs 0 allocations (BenchmarkStreamPacketWriteRead).

@@ -1,11 +1,13 @@
 package quicconn
 
 import (
+	"crypto/rand"
 	"crypto/tls"
 	"errors"
 
 	"github.com/ngloop/ngloop/loop"
 	"github.com/ngloop/ngloop/quic"
+	"github.com/ngloop/ngloop/quic/lbcid"
 )
 
 // Errors returned by the glue. Compare with errors.Is.
@@ -28,6 +30,9 @@ var (
 	ErrNoTLS = errors.New("quicconn: Config.TLS is required")
 	// ErrNoHandler is returned by Listen when Config.Handler is nil.
 	ErrNoHandler = errors.New("quicconn: Config.Handler is required")
+	// ErrLoadBalancer: Config.LoadBalancer is invalid, or ServerID does
+	// not fit it (see lbcid.Config).
+	ErrLoadBalancer = errors.New("quicconn: invalid Config.LoadBalancer or ServerID")
 )
 
 // Config configures a Listener or a Client. Zero fields take the
@@ -71,6 +76,26 @@ type Config struct {
 	// (application error 0) sent to every connection when the engine
 	// stops. Default "server shutdown" / "client shutdown".
 	ShutdownReason string
+	// StatelessResetKey derives the stateless reset token of every
+	// connection ID the endpoint issues (quic.StatelessResetTokenFor), so
+	// a packet for a connection the endpoint forgot (after a restart, if
+	// the key is kept; or on a sibling process sharing it) is answered
+	// with a stateless reset (RFC 9000, Section 10.3). At least 16 secret
+	// bytes; default random per endpoint.
+	StatelessResetKey []byte
+	// StatelessResetRate bounds the stateless resets each socket sends
+	// per second (RFC 9000, Section 10.3.3 asks for a limit, so resets
+	// cannot be used to amplify or to loop). Default 100; -1 sends none.
+	StatelessResetRate int
+	// LoadBalancer, when set, makes every connection ID the endpoint
+	// issues carry a server ID a stateless balancer can read
+	// (quic/lbcid): ServerID followed by one byte, the index of the
+	// owning socket, so LoadBalancer.ServerIDLen must be len(ServerID)+1.
+	// Settings.CIDLen becomes LoadBalancer.Len(). Route then reads the
+	// socket from the decoded server ID.
+	LoadBalancer *lbcid.Config
+	// ServerID is this endpoint's part of the server ID under LoadBalancer.
+	ServerID []byte
 }
 
 // Defaults for Config fields left zero.
@@ -80,6 +105,7 @@ const (
 	DefaultStreamHighWater      = 256 << 10
 	DefaultMaxDatagramsPerFlush = 256
 	DefaultCIDLen               = 8
+	DefaultStatelessResetRate   = 100
 )
 
 func (c Config) withDefaults(server bool) Config {
@@ -99,6 +125,14 @@ func (c Config) withDefaults(server bool) Config {
 		c.Settings.CIDLen = DefaultCIDLen
 	}
 	c.Settings.CIDLen = max(4, min(20, c.Settings.CIDLen))
+	if len(c.StatelessResetKey) < 16 {
+		c.StatelessResetKey = make([]byte, 32)
+		_, _ = rand.Read(c.StatelessResetKey)
+	}
+	c.Settings.StatelessResetKey = c.StatelessResetKey
+	if c.StatelessResetRate == 0 {
+		c.StatelessResetRate = DefaultStatelessResetRate
+	}
 	c.Settings.SCID = nil
 	if c.ShutdownReason == "" {
 		c.ShutdownReason = "server shutdown"
@@ -121,4 +155,6 @@ type Stats struct {
 	VersionNeg uint64 // Version Negotiation packets sent
 	Dropped    uint64 // datagrams that matched no connection and were not Initials
 	Closed     uint64 // connections removed
+	// StatelessResets sent for short-header packets of unknown connections.
+	StatelessResets uint64
 }

@@ -22,6 +22,7 @@ type Conn struct {
 	path  quic.Path
 	pi    quic.PktInfo
 	keys  [2]string // connection table keys: SCID, initial DCID
+	cids  []string  // more table keys: CIDs issued with NEW_CONNECTION_ID
 
 	streams   map[int64]*stream
 	sendq     []*stream // streams with queued output or a FIN to send
@@ -142,6 +143,29 @@ func (c *Conn) callbacks(cb *quic.Callbacks) {
 	}
 	cb.ExtendMaxLocalStreamsUni = func(_ *quic.Conn, max uint64) error {
 		c.streamCredit(false, max)
+		return nil
+	}
+	cb.GetNewConnectionID = func(_ *quic.Conn, cid []byte, token *[16]byte) error {
+		ss := c.ss
+		if err := ss.ep.fillCID(ss.sock.Index(), cid); err != nil {
+			return err
+		}
+		*token = quic.StatelessResetTokenFor(ss.ep.cfg.StatelessResetKey, cid)
+		k := string(cid)
+		c.cids = append(c.cids, k)
+		ss.conns[k] = c
+		return nil
+	}
+	cb.RemoveConnectionID = func(_ *quic.Conn, cid []byte) error {
+		for i, k := range c.cids {
+			if k == string(cid) {
+				if c.ss.conns[k] == c {
+					delete(c.ss.conns, k)
+				}
+				c.cids = append(c.cids[:i], c.cids[i+1:]...)
+				break
+			}
+		}
 		return nil
 	}
 	cb.ExtendMaxStreamData = func(_ *quic.Conn, id int64, _ uint64) error {

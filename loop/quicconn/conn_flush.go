@@ -291,6 +291,12 @@ func (c *Conn) remove() {
 			delete(ss.conns, k)
 		}
 	}
+	for _, k := range c.cids {
+		if ss.conns[k] == c {
+			delete(ss.conns, k)
+		}
+	}
+	c.cids = nil
 	ss.unlink(c)
 	for _, s := range c.streams {
 		c.dropOutput(s)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ngloop/ngloop/loop"
 	"github.com/ngloop/ngloop/quic"
+	"github.com/ngloop/ngloop/quic/lbcid"
 )
 
 // tsOffset keeps quic.Tstamp away from zero, which the Conn reads as
@@ -26,8 +27,12 @@ type endpoint struct {
 
 	conns, handshakes                      atomic.Int64
 	accepted, refused, versionNeg, dropped atomic.Uint64
+	resetsSent                             atomic.Uint64
 	closed                                 atomic.Uint64
 	nextSock                               atomic.Uint32
+
+	lbEnc []*lbcid.Encoder // per socket, with Config.LoadBalancer
+	lbDec *lbcid.Decoder
 }
 
 // sockState is one socket's share: the connections it owns, keyed by
@@ -46,6 +51,7 @@ type sockState struct {
 	// connection waiting for it.
 	sockFull bool
 	shutdown bool
+	resets   resetLimiter
 	flushing bool
 	scratch  [quic.MaxUDPPayloadSize * 2]byte // CONNECTION_CLOSE of discarded Conns
 }
@@ -58,6 +64,17 @@ func newEndpoint(e *loop.Engine, addr string, cfg *Config, server bool) (*endpoi
 	if server && ep.cfg.Handler == nil {
 		return nil, ErrNoHandler
 	}
+	if lb := ep.cfg.LoadBalancer; lb != nil {
+		if lb.ServerIDLen != len(ep.cfg.ServerID)+1 {
+			return nil, ErrLoadBalancer
+		}
+		dec, err := lbcid.NewDecoder(*lb)
+		if err != nil {
+			return nil, ErrLoadBalancer
+		}
+		ep.lbDec = dec
+		ep.cfg.Settings.CIDLen = lb.Len()
+	}
 	ucfg := ep.cfg.UDP
 	ucfg.Route = ep.route
 	ul, err := e.ListenUDP(addr, (*udpHandler)(ep), ucfg)
@@ -67,6 +84,14 @@ func newEndpoint(e *loop.Engine, addr string, cfg *Config, server bool) (*endpoi
 	ep.ul = ul
 	for _, s := range ul.Sockets() {
 		ep.socks = append(ep.socks, &sockState{ep: ep, sock: s, conns: make(map[string]*Conn)})
+		if lb := ep.cfg.LoadBalancer; lb != nil {
+			sid := append(append([]byte(nil), ep.cfg.ServerID...), byte(s.Index()))
+			enc, err := lbcid.NewEncoder(*lb, sid)
+			if err != nil {
+				return nil, ErrLoadBalancer
+			}
+			ep.lbEnc = append(ep.lbEnc, enc)
+		}
 	}
 	return ep, nil
 }
@@ -76,7 +101,7 @@ func (ep *endpoint) stats() Stats {
 	return Stats{
 		Conns: ep.conns.Load(), Handshakes: ep.handshakes.Load(),
 		Accepted: ep.accepted.Load(), Refused: ep.refused.Load(), VersionNeg: ep.versionNeg.Load(),
-		Dropped: ep.dropped.Load(), Closed: ep.closed.Load(),
+		Dropped: ep.dropped.Load(), Closed: ep.closed.Load(), StatelessResets: ep.resetsSent.Load(),
 	}
 }
 
@@ -92,18 +117,28 @@ func (ep *endpoint) route(pkt []byte, _ netip.AddrPort) int {
 	if len(pkt) == 0 {
 		return -1
 	}
-	var idx byte
+	var cid []byte
 	if pkt[0]&0x80 == 0 {
 		if len(pkt) < 1+ep.cfg.Settings.CIDLen {
 			return -1
 		}
-		idx = pkt[1]
+		cid = pkt[1 : 1+ep.cfg.Settings.CIDLen]
 	} else {
 		// Long header: flags, version (4), DCID length, DCID.
-		if ep.server || len(pkt) < 7 || int(pkt[5]) != ep.cfg.Settings.CIDLen {
+		if ep.server || len(pkt) < 6+ep.cfg.Settings.CIDLen || int(pkt[5]) != ep.cfg.Settings.CIDLen {
 			return -1
 		}
-		idx = pkt[6]
+		cid = pkt[6 : 6+ep.cfg.Settings.CIDLen]
+	}
+	idx := cid[0]
+	if ep.lbDec != nil {
+		// The socket index is the last byte of the server ID.
+		var sid [16]byte
+		n, _, err := ep.lbDec.ServerID(cid, sid[:])
+		if err != nil || n != len(ep.cfg.ServerID)+1 || string(sid[:n-1]) != string(ep.cfg.ServerID) {
+			return -1
+		}
+		idx = sid[n-1]
 	}
 	if int(idx) >= len(ep.socks) {
 		return -1
@@ -114,11 +149,22 @@ func (ep *endpoint) route(pkt []byte, _ netip.AddrPort) int {
 // newCID returns a connection ID for a Conn owned by socket index.
 func (ep *endpoint) newCID(index int) ([]byte, error) {
 	b := make([]byte, ep.cfg.Settings.CIDLen)
-	if _, err := rand.Read(b[1:]); err != nil {
+	if err := ep.fillCID(index, b); err != nil {
 		return nil, err
 	}
-	b[0] = byte(index)
 	return b, nil
+}
+
+// fillCID fills b with a connection ID routed to socket index.
+func (ep *endpoint) fillCID(index int, b []byte) error {
+	if ep.lbEnc != nil {
+		return ep.lbEnc[index].Generate(b, rand.Reader)
+	}
+	if _, err := rand.Read(b[1:]); err != nil {
+		return err
+	}
+	b[0] = byte(index)
+	return nil
 }
 
 // udpHandler is the endpoint seen as the UDP listener's handler.
@@ -149,6 +195,12 @@ func (h *udpHandler) OnDatagram(s *loop.UDPSocket, d *loop.Datagram) {
 	}
 	c := ss.conns[string(vc.DCID)]
 	if c == nil {
+		if vc.SCID == nil && !ss.shutdown {
+			// A short header for no connection we know: RFC 9000, Section
+			// 10.3: answer with a stateless reset.
+			ss.statelessReset(d, vc.DCID)
+			return
+		}
 		if !ep.server || vc.SCID == nil || ss.shutdown {
 			ep.dropped.Add(1)
 			return
