@@ -19,6 +19,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -64,14 +65,26 @@ func main() {
 	rounds := flag.Int("rounds", 3, "runs per implementation, alternating")
 	impls := flag.String("impl", "ngloop,quicgo,ngtcp2", "implementations to run")
 	cc := flag.String("cc", "cubic", "ngloop congestion controller: newreno or cubic")
+	burst := flag.Int("pacing-burst", 0, "ngloop pacing burst in datagrams (0: default 10, -1: no pacing)")
+	noECN := flag.Bool("no-ecn", false, "ngloop: do not mark ECT(0)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "quicperf:", err)
+			os.Exit(1)
+		}
+		_ = pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	size, err := parseSize(*sizeFlag)
 	if err != nil || size <= 0 {
 		fmt.Fprintln(os.Stderr, "quicperf: bad -size")
-		os.Exit(2)
+		return
 	}
 	runners := map[string]func(int64) (result, error){
-		"ngloop": func(n int64) (result, error) { return runNgloop(n, *cc) },
+		"ngloop": func(n int64) (result, error) { return runNgloop(n, ngloopSettings(*cc, *burst, *noECN)) },
 		"quicgo": runQuicGo,
 		"ngtcp2": runNgtcp2,
 	}

@@ -70,8 +70,9 @@ func (h *perfClient) OnClose(c *quicconn.Conn, e *quic.CCErr) {
 	}
 }
 
-func ngloopSettings(cc string) quic.Settings {
-	s := quic.Settings{MaxTxUDPPayloadSize: 1452, MaxStreamWindow: 16 << 20, MaxWindow: 32 << 20}
+func ngloopSettings(cc string, burst int, noECN bool) quic.Settings {
+	s := quic.Settings{MaxTxUDPPayloadSize: 1452, MaxStreamWindow: 16 << 20, MaxWindow: 32 << 20,
+		PacingBurst: burst, DisableECN: noECN}
 	if cc == "cubic" {
 		s.CongestionControl = quic.CCCubic
 	}
@@ -88,13 +89,13 @@ func ngloopParams() quic.TransportParams {
 
 // runNgloop: loop/quicconn server and client, each on its own engine
 // with one loop (two goroutines, as quic-go's server and client).
-func runNgloop(n int64, cc string) (result, error) {
+func runNgloop(n int64, settings quic.Settings) (result, error) {
 	se, err := loop.NewEngine(loop.Options{Loops: 1})
 	if err != nil {
 		return result{}, err
 	}
 	ln, err := quicconn.Listen(se, "127.0.0.1:0", &quicconn.Config{TLS: serverTLS(),
-		Handler: &perfServer{}, Settings: ngloopSettings(cc), Params: ngloopParams()})
+		Handler: &perfServer{}, Settings: settings, Params: ngloopParams()})
 	if err != nil {
 		return result{}, err
 	}
@@ -103,7 +104,7 @@ func runNgloop(n int64, cc string) (result, error) {
 		return result{}, err
 	}
 	cl, err := quicconn.NewClient(ce, "127.0.0.1:0", &quicconn.Config{TLS: clientTLS(),
-		Settings: ngloopSettings(cc), Params: ngloopParams()})
+		Settings: settings, Params: ngloopParams()})
 	if err != nil {
 		return result{}, err
 	}
