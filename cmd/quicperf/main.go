@@ -32,6 +32,7 @@ type result struct {
 	bytes int64
 	wall  time.Duration
 	cpu   time.Duration
+	note  string
 }
 
 func (r result) mbps() float64 { return float64(r.bytes) / 1e6 / r.wall.Seconds() }
@@ -109,8 +110,8 @@ func main() {
 				skipped[name] = err
 				continue
 			}
-			fmt.Printf("%-7s round %d: %8.1f MB/s  %6.2f CPU s/GB  (%d bytes in %v)\n",
-				name, round+1, r.mbps(), r.cpuPerGB(), r.bytes, r.wall.Round(time.Millisecond))
+			fmt.Printf("%-7s round %d: %8.1f MB/s  %6.2f CPU s/GB  (%d bytes in %v) %s\n",
+				name, round+1, r.mbps(), r.cpuPerGB(), r.bytes, r.wall.Round(time.Millisecond), r.note)
 			all[name] = append(all[name], r)
 		}
 	}

@@ -149,11 +149,31 @@ func runNgloop(n int64, settings quic.Settings) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	var got int64
-	c.Execute(func() { got = h.got })
-	time.Sleep(10 * time.Millisecond)
-	if got != n && h.got != n {
+	type snap struct {
+		got  int64
+		info quic.ConnInfo
+	}
+	ch := make(chan snap, 1)
+	if err := c.Execute(func() { ch <- snap{h.got, c.Quic().Info()} }); err != nil {
+		return result{}, err
+	}
+	sn := <-ch
+	if sn.got != n {
 		return result{}, errors.New("short transfer")
 	}
-	return result{impl: "ngloop", bytes: n, wall: wall, cpu: cpu}, nil
+	i := sn.info
+	note := fmt.Sprintf("client: ECN %s, srtt %v, %d packets received", ecnName(i.ECN), time.Duration(i.SmoothedRTT), i.PacketsReceived)
+	return result{impl: "ngloop", bytes: n, wall: wall, cpu: cpu, note: note}, nil
+}
+
+func ecnName(s quic.ECNState) string {
+	switch s {
+	case quic.ECNStateTesting:
+		return "testing"
+	case quic.ECNStateUnknown:
+		return "unknown"
+	case quic.ECNStateCapable:
+		return "capable"
+	}
+	return "failed"
 }
