@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"testing"
 	"time"
 
@@ -50,6 +51,27 @@ func lossyTimeout() time.Duration {
 		return 30 * time.Minute
 	}
 	return 150 * time.Second
+}
+
+// lossyHandshakeTimeout replaces the 10 s default: with the initial RTT
+// of 333 ms, three lost flights in a row already cost 1+2+4 s of PTO
+// backoff (RFC 9002, Section 6.2.1), which 30% loss both ways makes
+// common.
+const lossyHandshakeTimeout = 40 * Seconds
+
+// lossyServer is ourServer with lossyParams and lossyHandshakeTimeout.
+func lossyServer(t *testing.T) *udpSide {
+	srv, _ := ourServer(t, lossyParams())
+	srv.cfg.Settings.HandshakeTimeout = lossyHandshakeTimeout
+	return srv
+}
+
+// lossyClient is ourClient with lossyParams and lossyHandshakeTimeout.
+func lossyClient(t *testing.T, addr *net.UDPAddr) *udpSide {
+	cli := ourClientConfig(t, addr, lossyParams(), nil)
+	cli.cfg.Settings.HandshakeTimeout = lossyHandshakeTimeout
+	cli.dial(addr)
+	return cli
 }
 
 // lossyParams gives our endpoints a 60 s idle timeout: at 30% loss both
@@ -136,7 +158,7 @@ func quicGoDownload(t *testing.T, ctx context.Context, c *quicgo.Conn, n int, on
 }
 
 func lossyQuicGoConf() *quicgo.Config {
-	return &quicgo.Config{HandshakeIdleTimeout: 20 * time.Second, MaxIdleTimeout: 60 * time.Second}
+	return &quicgo.Config{HandshakeIdleTimeout: 40 * time.Second, MaxIdleTimeout: 60 * time.Second}
 }
 
 func TestLossyOurClientOurServer(t *testing.T) {
@@ -146,11 +168,11 @@ func TestLossyOurClientOurServer(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), lossyTimeout())
 			defer cancel()
-			srv, _ := ourServer(t, lossyParams())
+			srv := lossyServer(t)
 			stop := make(chan struct{})
 			wait := runSide(srv, ctx, stop, nil)
 			relay := newLossyRelay(t, srv.addr(), rc.rate, uint64(100+i))
-			cli := ourClient(t, relay.addr(), lossyParams())
+			cli := lossyClient(t, relay.addr())
 			ourDownload(t, ctx, cli, lossySize(rc.rate), nil)
 			close(stop)
 			wait() // the server's state is ours to read from here on
@@ -168,7 +190,7 @@ func TestLossyQuicGoClientOurServer(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), lossyTimeout())
 			defer cancel()
-			srv, _ := ourServer(t, lossyParams())
+			srv := lossyServer(t)
 			stop := make(chan struct{})
 			wait := runSide(srv, ctx, stop, nil)
 			defer func() { close(stop); wait() }()
@@ -189,7 +211,7 @@ func TestLossyOurClientQuicGoServer(t *testing.T) {
 			defer cancel()
 			srv := startQuicGoServer(t, lossyQuicGoConf(), nil)
 			relay := newLossyRelay(t, srv.addr(), rc.rate, uint64(300+i))
-			cli := ourClient(t, relay.addr(), lossyParams())
+			cli := lossyClient(t, relay.addr())
 			ourDownload(t, ctx, cli, lossySize(rc.rate), nil)
 		})
 	}
@@ -203,23 +225,23 @@ func TestLossyHandshake30pct(t *testing.T) {
 	for seed := uint64(1); seed <= 8; seed++ {
 		t.Run(fmt.Sprintf("ours/seed%d", seed), func(t *testing.T) {
 			t.Parallel()
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			srv, _ := ourServer(t, lossyParams())
+			srv := lossyServer(t)
 			stop := make(chan struct{})
 			wait := runSide(srv, ctx, stop, nil)
 			defer func() { close(stop); wait() }()
 			relay := newLossyRelay(t, srv.addr(), 0.30, 400+seed)
-			cli := ourClient(t, relay.addr(), lossyParams())
+			cli := lossyClient(t, relay.addr())
 			// Completion with an echo on top: the client's handshake is
 			// done, and the server got far enough to answer a stream.
 			ourEcho(t, ctx, cli)
 		})
 		t.Run(fmt.Sprintf("quicgo/seed%d", seed), func(t *testing.T) {
 			t.Parallel()
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			srv, _ := ourServer(t, lossyParams())
+			srv := lossyServer(t)
 			stop := make(chan struct{})
 			wait := runSide(srv, ctx, stop, nil)
 			defer func() { close(stop); wait() }()
@@ -272,12 +294,12 @@ func TestLossyBlackout2s(t *testing.T) {
 		t.Parallel()
 		ctx, cancel := context.WithTimeout(context.Background(), lossyTimeout())
 		defer cancel()
-		srv, _ := ourServer(t, lossyParams())
+		srv := lossyServer(t)
 		stop := make(chan struct{})
 		wait := runSide(srv, ctx, stop, nil)
 		defer func() { close(stop); wait() }()
 		relay := newLossyRelay(t, srv.addr(), 0.05, 600)
-		cli := ourClient(t, relay.addr(), lossyParams())
+		cli := lossyClient(t, relay.addr())
 		var at time.Time
 		ourDownload(t, ctx, cli, n, func(got int) {
 			if at.IsZero() && got >= n/2 {
@@ -293,7 +315,7 @@ func TestLossyBlackout2s(t *testing.T) {
 		t.Parallel()
 		ctx, cancel := context.WithTimeout(context.Background(), lossyTimeout())
 		defer cancel()
-		srv, _ := ourServer(t, lossyParams())
+		srv := lossyServer(t)
 		stop := make(chan struct{})
 		wait := runSide(srv, ctx, stop, nil)
 		defer func() { close(stop); wait() }()
