@@ -150,6 +150,8 @@ type Conn struct {
 	rxLen            int  // size of the datagram being read
 	rxNonProbing     bool // the packet being read has a non-probing frame
 	pv               pathValidation
+	newToken         []byte // server: NEW_TOKEN to send
+	newTokenState    uint8  // 0 not made, 1 to send, 2 sent
 
 	undecryptable [][]byte // packets waiting for their keys
 	userData      any
@@ -262,6 +264,9 @@ func NewServerConn(cfg *Config, path *Path, initial []byte, ts Tstamp) (*Conn, e
 		// After a Retry: the Initial is addressed to the Retry's SCID.
 		c.rscid = c.odcid
 		c.odcid = append([]byte(nil), c.settings.OriginalDCID...)
+		c.addrValidated = true
+	}
+	if c.settings.AddressValidated {
 		c.addrValidated = true
 	}
 	c.dcid = append([]byte(nil), hdr.SrcConnID...)
