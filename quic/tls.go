@@ -137,6 +137,11 @@ func (c *Conn) onHandshakeDone() error {
 		// server sends HANDSHAKE_DONE and discards Handshake keys
 		// (Section 4.9.2).
 		c.needHandshakeDone = true
+		// A session ticket lets the client resume later (RFC 8446,
+		// Section 4.6.1; RFC 9001, Section 4.6). crypto/tls sends none
+		// when the tls.Config disables tickets; the ticket travels in
+		// 1-RTT CRYPTO frames.
+		_ = c.tls.SendSessionTicket(tls.QUICSessionTicketOptions{})
 		return c.confirmHandshake()
 	}
 	return nil
