@@ -152,6 +152,12 @@ func (c *Conn) callbacks(cb *quic.Callbacks) {
 		c.streamCredit(false, max)
 		return nil
 	}
+	cb.RecvDatagram = func(_ *quic.Conn, data []byte) error {
+		if dh, ok := c.h.(DatagramHandler); ok {
+			dh.OnDatagram(c, data)
+		}
+		return nil
+	}
 	cb.GetNewConnectionID = func(_ *quic.Conn, cid []byte, token *[16]byte) error {
 		ss := c.ss
 		if err := ss.ep.fillCID(ss.sock.Index(), cid); err != nil {
