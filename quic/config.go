@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"io"
+	"net/netip"
 )
 
 // Config configures a connection. It is read by NewClientConn and
@@ -185,6 +186,20 @@ type Settings struct {
 	// validated before the Conn existed (a valid NEW_TOKEN token, RFC
 	// 9000, Section 8.1.3): the anti-amplification limit does not apply.
 	AddressValidated bool
+	// PreferredAddress, at a server, is sent as the preferred_address
+	// transport parameter (RFC 9000, Section 9.6) with a connection ID of
+	// sequence 1; the server must receive datagrams sent there too.
+	PreferredAddress *PreferredAddress
+	// IgnorePreferredAddress keeps a client on the handshake's address
+	// when the server offers a preferred_address; by default the client
+	// moves there once the handshake is confirmed.
+	IgnorePreferredAddress bool
+}
+
+// PreferredAddress is a server's preferred_address (RFC 9000, Section
+// 18.2): an IPv4 and/or an IPv6 address (invalid when not offered).
+type PreferredAddress struct {
+	IPv4, IPv6 netip.AddrPort
 }
 
 // TransportParams are the local transport parameters sent to the peer

@@ -190,6 +190,12 @@ func (c *Conn) localParamsBytes() []byte {
 			p.RetrySourceConnectionID = c.rscid
 			p.HasRetrySourceConnectionID = true
 		}
+		if pa := c.settings.PreferredAddress; pa != nil && c.localCIDs.n > 1 {
+			e := &c.localCIDs.ids[1]
+			p.PreferredAddress = wire.PreferredAddress{IPv4: pa.IPv4, IPv6: pa.IPv6,
+				ConnID: e.cid[:e.n], StatelessResetToken: e.token}
+			p.HasPreferredAddress = true
+		}
 	}
 	return p.Append(nil, c.server)
 }
@@ -222,6 +228,9 @@ func (c *Conn) recvTransportParams(b []byte) error {
 		}
 		if p.HasStatelessResetToken {
 			c.peerCIDs.setInitialToken(p.StatelessResetToken)
+		}
+		if p.HasPreferredAddress {
+			c.peerPreferredCID(&p.PreferredAddress)
 		}
 	}
 	c.peer = p
