@@ -152,8 +152,8 @@ type Conn struct {
 	pv               pathValidation
 	preferred        PreferredAddress // client: the server's preferred_address
 	hasPreferred     bool             // client: not used yet
-	newToken         []byte // server: NEW_TOKEN to send
-	newTokenState    uint8  // 0 not made, 1 to send, 2 sent
+	newToken         []byte           // server: NEW_TOKEN to send
+	newTokenState    uint8            // 0 not made, 1 to send, 2 sent
 
 	undecryptable [][]byte // packets waiting for their keys
 	userData      any
