@@ -58,21 +58,30 @@ func (l *streamPacketLoop) step(tb testing.TB) {
 	}
 }
 
-func BenchmarkStreamPacketWriteRead(b *testing.B) {
-	l := newStreamPacketLoop(b)
+// benchStep runs step b.N times reporting allocations and throughput.
+func benchStep(b *testing.B, bytes int, step func(testing.TB)) {
 	b.ReportAllocs()
-	b.SetBytes(int64(len(l.data)))
+	b.SetBytes(int64(bytes))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		l.step(b)
+		step(b)
 	}
 }
 
-func TestStreamPacketWriteReadAllocs(t *testing.T) {
-	l := newStreamPacketLoop(t)
-	if a := testing.AllocsPerRun(2000, func() { l.step(t) }); a != 0 {
-		t.Fatalf("a stream packet written by one Conn and read by another allocates %.2f times, want 0", a)
+// wantNoAllocs fails when step allocates in steady state.
+func wantNoAllocs(t *testing.T, what string, step func(testing.TB)) {
+	if a := testing.AllocsPerRun(2000, func() { step(t) }); a != 0 {
+		t.Fatalf("%s allocates %.2f times, want 0", what, a)
 	}
+}
+
+func BenchmarkStreamPacketWriteRead(b *testing.B) {
+	l := newStreamPacketLoop(b)
+	benchStep(b, len(l.data), l.step)
+}
+
+func TestStreamPacketWriteReadAllocs(t *testing.T) {
+	wantNoAllocs(t, "a stream packet written by one Conn and read by another", newStreamPacketLoop(t).step)
 }
 
 // echoLoop is an echo round trip on one stream: the client sends 1000
@@ -130,17 +139,9 @@ func (l *echoLoop) step(tb testing.TB) {
 
 func BenchmarkStreamEchoRoundTrip(b *testing.B) {
 	l := newEchoLoop(b)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(l.data)))
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		l.step(b)
-	}
+	benchStep(b, len(l.data), l.step)
 }
 
 func TestStreamEchoRoundTripAllocs(t *testing.T) {
-	l := newEchoLoop(t)
-	if a := testing.AllocsPerRun(2000, func() { l.step(t) }); a != 0 {
-		t.Fatalf("an echo round trip allocates %.2f times, want 0", a)
-	}
+	wantNoAllocs(t, "an echo round trip", newEchoLoop(t).step)
 }

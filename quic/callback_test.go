@@ -79,3 +79,39 @@ func TestConnHandshakeDoneIsRetransmitted(t *testing.T) {
 		t.Fatal("client never confirmed the handshake: HANDSHAKE_DONE was not sent again")
 	}
 }
+
+func TestConnWritesFromCallbacksAreRefused(t *testing.T) {
+	var werr, rerr, herr error
+	var p *testPair
+	p = newTestPair(t, pairOpts{serverCB: Callbacks{
+		RecvStreamData: func(c *Conn, _ StreamDataFlags, id int64, _ uint64, d []byte) error {
+			buf := make([]byte, 1500)
+			_, werr = c.WritePkt(nil, nil, buf, p.ts)
+			rerr = c.ReadPkt(nil, nil, buf[:100], p.ts)
+			herr = c.HandleExpiry(p.ts)
+			return nil
+		},
+	}})
+	p.handshake()
+	id, _ := p.client.OpenBidiStream(nil)
+	p.writeStream(p.client, id, []byte("x"), true)
+	if !errors.Is(werr, ErrInvalidState) || !errors.Is(rerr, ErrInvalidState) || !errors.Is(herr, ErrInvalidState) {
+		t.Fatalf("from a callback: WritePkt %v, ReadPkt %v, HandleExpiry %v; want ErrInvalidState", werr, rerr, herr)
+	}
+}
+
+func TestConnDelFromCallback(t *testing.T) {
+	p := newTestPair(t, pairOpts{serverCB: Callbacks{
+		StreamOpen: func(c *Conn, id int64) error { c.Del(); return nil },
+	}})
+	p.handshake()
+	id, _ := p.client.OpenBidiStream(nil)
+	err := p.inject(p.client, spaceApp, append(wire.AppendStreamFrame(nil, id, 0, []byte("x"), false, true),
+		wire.AppendStreamFrame(nil, id+4, 0, []byte("y"), false, true)...))
+	if err != nil {
+		t.Fatalf("ReadPkt with Del in a callback: %v", err)
+	}
+	if !p.server.IsClosed() {
+		t.Fatal("Del from a callback did not take effect after the call")
+	}
+}

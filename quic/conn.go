@@ -89,6 +89,7 @@ type Conn struct {
 
 	state              connState
 	inCall             bool // inside ReadPkt, a write or HandleExpiry (callbacks may run)
+	delPending         bool // Del was called from a callback
 	handshakeCompleted bool
 	handshakeConfirmed bool
 	needHandshakeDone  bool
@@ -439,7 +440,21 @@ func (c *Conn) closeTLS() {
 // afterwards. A connection that ends by closing, draining or idle
 // timeout releases them by itself.
 func (c *Conn) Del() {
+	if c.inCall {
+		// From a callback: finish the call in progress first.
+		c.delPending = true
+		return
+	}
 	c.releaseStreams()
 	c.streams = nil
 	c.state = stateClosed
+}
+
+// endCall ends a ReadPkt, write or HandleExpiry call.
+func (c *Conn) endCall() {
+	c.inCall = false
+	if c.delPending {
+		c.delPending = false
+		c.Del()
+	}
 }

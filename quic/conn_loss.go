@@ -26,10 +26,13 @@ func (c *Conn) recvAck(sid spaceID, f *wire.Frame, ts Tstamp) error {
 		sp.largestAcked = largest
 	}
 	pkts := sp.sent.pkts
-	// The newest acknowledged packet's number and send time are copied:
-	// onPacketAcked hands the packet back to the pool, which clears it.
-	var newestPN int64 = -1
-	var newestTime Tstamp
+	// The newest newly acknowledged packet, copied: acknowledged records
+	// go back to the pool at once.
+	newest := struct {
+		found bool
+		pn    int64
+		time  Tstamp
+	}{}
 	ackedEliciting := false
 	var markedAcked uint64
 	r := 0
@@ -41,8 +44,8 @@ func (c *Conn) recvAck(sid spaceID, f *wire.Frame, ts Tstamp) error {
 		case uint64(p.pn) < f.AckRanges[r].Smallest:
 			r++
 		default:
-			if newestPN < 0 {
-				newestPN, newestTime = p.pn, p.time
+			if !newest.found {
+				newest.found, newest.pn, newest.time = true, p.pn, p.time
 			}
 			if p.ackEliciting {
 				ackedEliciting = true
@@ -58,7 +61,7 @@ func (c *Conn) recvAck(sid spaceID, f *wire.Frame, ts Tstamp) error {
 			i--
 		}
 	}
-	if newestPN < 0 {
+	if !newest.found {
 		return nil
 	}
 	if sid == spaceApp && !c.server && c.handshakeCompleted {
@@ -73,7 +76,7 @@ func (c *Conn) recvAck(sid spaceID, f *wire.Frame, ts Tstamp) error {
 	// RFC 9002, Section 5.1: an RTT sample when the largest acknowledged is
 	// newly acknowledged and at least one newly acked packet was
 	// ack-eliciting.
-	if newestPN == largest && ackedEliciting && ts >= newestTime {
+	if newest.pn == largest && ackedEliciting && ts >= newest.time {
 		var ackDelay Duration
 		if sid == spaceApp {
 			exp := uint64(3)
@@ -91,9 +94,9 @@ func (c *Conn) recvAck(sid spaceID, f *wire.Frame, ts Tstamp) error {
 		if !c.rtt.HasSample {
 			c.rtt.FirstSampleAt = ts
 		}
-		c.rtt.update(Duration(ts-newestTime), ackDelay)
+		c.rtt.update(Duration(ts-newest.time), ackDelay)
 	}
-	c.ecnOnAck(sid, f, markedAcked, newestTime, ts)
+	c.ecnOnAck(sid, f, markedAcked, newest.time, ts)
 	sp.sent.compact()
 	c.detectLoss(sid, ts)
 	// RFC 9002, Section 6.2.1: the PTO backoff is reset on an ack, except
@@ -465,4 +468,5 @@ func (c *Conn) onLossTimeout(ts Tstamp) {
 		}
 	}
 	c.ptoCount++
+	c.stats.ptos++
 }

@@ -26,6 +26,9 @@ import (
 // connection is over;
 // ErrInvalidState — the connection is closed.
 func (c *Conn) ReadPkt(path *Path, pi *PktInfo, pkt []byte, ts Tstamp) error {
+	if c.inCall {
+		return ErrInvalidState
+	}
 	switch c.state {
 	case stateClosing:
 		c.closeRecvCount++
@@ -43,7 +46,7 @@ func (c *Conn) ReadPkt(path *Path, pi *PktInfo, pkt []byte, ts Tstamp) error {
 		return c.localErr
 	}
 	c.inCall = true
-	defer func() { c.inCall = false }()
+	defer c.endCall()
 	c.ecn.in = ECNNotECT
 	if pi != nil {
 		c.ecn.in = pi.ECN & 3

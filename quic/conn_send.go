@@ -29,7 +29,8 @@ const minDatagramBuf = 64
 // ErrPktNumExhausted — no packet number is left; ErrNoBuf — dest is
 // shorter than 64 bytes; ErrCallbackFailure —
 // a callback failed; ErrInvalidArgument — a datagram left open by
-// WriteStreamFlagMore was in another buffer.
+// WriteStreamFlagMore was in another buffer; ErrInvalidState (also) —
+// called from inside a callback.
 func (c *Conn) WritePkt(path *Path, pi *PktInfo, dest []byte, ts Tstamp) (int, error) {
 	n, _, err := c.write(path, pi, dest, WriteStreamFlagNone, -1, nil, ts)
 	return n, err
@@ -61,6 +62,12 @@ func (c *Conn) WriteStream(path *Path, pi *PktInfo, dest []byte, flags WriteStre
 
 func (c *Conn) write(path *Path, pi *PktInfo, dest []byte, flags WriteStreamFlags,
 	streamID int64, data []byte, ts Tstamp) (int, int, error) {
+	if c.inCall {
+		// Callbacks run in the middle of packet processing; a write from
+		// one would corrupt it (ngtcp2: "must not be called from inside
+		// the callback functions").
+		return 0, 0, ErrInvalidState
+	}
 	switch c.state {
 	case stateClosing:
 		c.pend.active = false
@@ -85,7 +92,7 @@ func (c *Conn) write(path *Path, pi *PktInfo, dest []byte, flags WriteStreamFlag
 	c.ecnOnWrite(pi)
 	c.pacingCheck(ts)
 	c.inCall = true
-	defer func() { c.inCall = false }()
+	defer c.endCall()
 	var s *stream
 	if streamID >= 0 {
 		s = c.streams[streamID]

@@ -16,7 +16,8 @@ func (c *Conn) Expiry() Tstamp {
 	}
 	t := TstampMax
 	if c.localErr != nil {
-		return t
+		// Only the idle timer: the next WritePkt sends CONNECTION_CLOSE.
+		return c.idleDeadline()
 	}
 	if lt, _ := c.lossTimer(); lt != 0 {
 		t = lt
@@ -75,6 +76,9 @@ func (c *Conn) idleDeadline() Tstamp {
 // the closing or draining period ends it returns nil and IsClosed
 // reports true.
 func (c *Conn) HandleExpiry(ts Tstamp) error {
+	if c.inCall {
+		return ErrInvalidState
+	}
 	switch c.state {
 	case stateClosing, stateDraining:
 		if ts >= c.closeDeadline {
@@ -85,7 +89,7 @@ func (c *Conn) HandleExpiry(ts Tstamp) error {
 		return nil
 	}
 	c.inCall = true
-	defer func() { c.inCall = false }()
+	defer c.endCall()
 	if ts >= c.idleDeadline() {
 		c.closeSilently(&CCErr{Type: CCErrTypeIdleClose})
 		return ErrIdleClose

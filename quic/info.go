@@ -13,6 +13,7 @@ type ConnInfo struct {
 	ECN                                    ECNState
 	ECNCEReported                          uint64 // CE marks the peer reported on our packets
 	PersistentCongestion                   uint64 // times persistent congestion was declared
+	ProbeTimeouts                          uint64 // PTO expirations
 }
 
 // Info returns the connection's recovery state.
@@ -23,11 +24,12 @@ func (c *Conn) Info() ConnInfo {
 		PacketsSent: c.stats.sent, PacketsLost: c.stats.lost, PacketsReceived: c.stats.recv,
 		ECN: ECNState(c.ecn.phase), ECNCEReported: c.stats.ecnCE,
 		PersistentCongestion: c.stats.persistent,
+		ProbeTimeouts:        c.stats.ptos,
 	}
 }
 
 type connStats struct {
-	sent, lost, recv uint64
-	ecnCE            uint64
-	persistent       uint64
+	sent, lost, recv, ptos uint64
+	ecnCE                  uint64
+	persistent             uint64
 }

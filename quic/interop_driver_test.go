@@ -29,6 +29,7 @@ type udpSide struct {
 	onData    func(id int64, data []byte, fin bool)
 	onOpen    func(id int64)
 	readErr   error
+	packed    int // WriteStream calls that left a datagram open for more
 	expErr    error
 	datagrams int
 	wpath     Path // where WritePkt said the datagram goes
@@ -188,14 +189,21 @@ func (s *udpSide) flush() {
 			if cs == nil || cs.send.fin || len(st.out) == 0 && !st.fin {
 				break
 			}
-			flags := WriteStreamFlagNone
+			// WriteStreamFlagMore packs several streams into a datagram:
+			// ErrWriteMore leaves it open for the next stream, and the
+			// WritePkt below finishes it.
+			flags := WriteStreamFlagMore
 			if st.fin {
-				flags = WriteStreamFlagFin
+				flags |= WriteStreamFlagFin
 			}
 			n, consumed, err := c.WriteStream(&s.wpath, nil, s.buf, flags, id, st.out, now)
 			st.out = st.out[consumed:]
 			if n > 0 {
 				s.transmit(n)
+			}
+			if err == ErrWriteMore {
+				s.packed++
+				break
 			}
 			if err != nil || n == 0 {
 				break

@@ -31,7 +31,9 @@ func startQuicGoServer(t *testing.T, conf *quicgo.Config, handle func(*quicgo.Co
 	if conf == nil {
 		conf = &quicgo.Config{}
 	}
-	conf.MaxIdleTimeout = 30 * time.Second
+	if conf.MaxIdleTimeout == 0 {
+		conf.MaxIdleTimeout = 30 * time.Second
+	}
 	if conf.MaxIncomingStreams == 0 {
 		conf.MaxIncomingStreams = 200
 	}
@@ -186,6 +188,9 @@ func TestInteropOurClientEcho100Streams(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatalf("our client: %v (got %d streams finished)", err, len(col.fin))
+	}
+	if cli.packed == 0 {
+		t.Errorf("no datagram carried several streams (WriteStreamFlagMore never returned ErrWriteMore)")
 	}
 	for id, m := range msgs {
 		if !bytes.Equal(col.data[id].Bytes(), m) {

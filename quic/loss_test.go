@@ -31,17 +31,23 @@ func TestConnRetransmitsLostStreamData(t *testing.T) {
 func TestConnPTOProbeRecoversTailLoss(t *testing.T) {
 	p := establishedPair(t)
 	id, _ := p.client.OpenBidiStream(nil)
-	// The only data packet is written and lost: never delivered. (Going
-	// through p.writeStream would let its flush run the PTO already, now
-	// that the RTT estimate is the pair's real 10 ms.)
-	n, consumed, err := p.client.WriteStream(nil, nil, p.buf, WriteStreamFlagFin, id, []byte("tail"), p.ts)
-	if err != nil || n == 0 || consumed != 4 {
-		t.Fatalf("WriteStream: n %d consumed %d err %v", n, consumed, err)
+	n, _, err := p.client.WriteStream(nil, nil, p.buf, WriteStreamFlagFin, id, []byte("tail"), p.ts)
+	if err != nil || n == 0 {
+		t.Fatal(err)
 	}
+	// The only data packet is lost: nothing follows it to reveal the loss
+	// by packet or time threshold, so only the probe timeout can.
 	exp := p.client.Expiry()
 	pto, _ := p.client.ptoTimer()
 	if exp != pto {
 		t.Fatalf("Expiry %d is not the PTO timer %d", exp, pto)
+	}
+	p.ts = exp
+	if err := p.client.HandleExpiry(p.ts); err != nil {
+		t.Fatal(err)
+	}
+	if p.client.Info().ProbeTimeouts != 1 {
+		t.Fatalf("PTO did not fire at Expiry")
 	}
 	p.settle()
 	if string(p.srvRecv[id]) != "tail" || !p.srvFin[id] {
@@ -210,4 +216,29 @@ func TestConnExpiryMovesForward(t *testing.T) {
 		}
 	}
 	t.Fatalf("transfer did not finish: server has %d bytes", len(p.srvRecv[id]))
+}
+
+func TestConnRTTSample(t *testing.T) {
+	p := establishedPair(t)
+	id, _ := p.client.OpenBidiStream(nil)
+	sent := p.ts
+	for i := 0; i < 2; i++ { // two packets: the server acknowledges at once
+		n, _, _ := p.client.WriteStream(nil, nil, p.buf, 0, id, []byte("rtt"), p.ts)
+		p.ts = sent + Tstamp(5*Milliseconds)
+		p.deliver(true, p.buf[:n])
+		p.ts = sent
+	}
+	p.ts = sent + Tstamp(5*Milliseconds)
+	n, _ := p.server.WritePkt(nil, nil, p.buf, p.ts)
+	if n == 0 {
+		t.Fatal("no immediate ACK")
+	}
+	p.ts = sent + Tstamp(10*Milliseconds)
+	p.deliver(false, p.buf[:n])
+	if got := p.client.Info().LatestRTT; got != 10*Milliseconds {
+		t.Fatalf("latest RTT %v, want 10ms (sent at t, acknowledged at t+10ms)", got)
+	}
+	if s := p.client.Info().SmoothedRTT; s > 100*Milliseconds {
+		t.Errorf("smoothed RTT %v far above the samples", s)
+	}
 }

@@ -150,18 +150,27 @@ func (c *Conn) ShutdownStream(streamID int64, appErrorCode uint64) error {
 //
 // Returns nil on success, or one of: ErrStreamNotFound; ErrInvalidState.
 func (c *Conn) ShutdownStreamWrite(streamID int64, appErrorCode uint64) error {
-	if c.state >= stateClosing {
-		return ErrInvalidState
-	}
-	if appErrorCode > wire.MaxVarint {
-		return ErrInvalidArgument
-	}
-	s := c.streams[streamID]
-	if s == nil {
-		return ErrStreamNotFound
+	s, err := c.streamToShut(streamID, appErrorCode)
+	if err != nil {
+		return err
 	}
 	c.resetSend(s, appErrorCode)
 	return nil
+}
+
+// streamToShut checks the arguments of the Shutdown calls.
+func (c *Conn) streamToShut(streamID int64, appErrorCode uint64) (*stream, error) {
+	if c.state >= stateClosing {
+		return nil, ErrInvalidState
+	}
+	if appErrorCode > wire.MaxVarint {
+		return nil, ErrInvalidArgument
+	}
+	s := c.streams[streamID]
+	if s == nil {
+		return nil, ErrStreamNotFound
+	}
+	return s, nil
 }
 
 // ShutdownStreamRead asks the peer to stop sending with STOP_SENDING
@@ -169,15 +178,9 @@ func (c *Conn) ShutdownStreamWrite(streamID int64, appErrorCode uint64) error {
 //
 // Returns nil on success, or one of: ErrStreamNotFound; ErrInvalidState.
 func (c *Conn) ShutdownStreamRead(streamID int64, appErrorCode uint64) error {
-	if c.state >= stateClosing {
-		return ErrInvalidState
-	}
-	if appErrorCode > wire.MaxVarint {
-		return ErrInvalidArgument
-	}
-	s := c.streams[streamID]
-	if s == nil {
-		return ErrStreamNotFound
+	s, err := c.streamToShut(streamID, appErrorCode)
+	if err != nil {
+		return err
 	}
 	if !s.hasRecv || s.recvFinished || s.stopSent || s.needStop {
 		return nil
