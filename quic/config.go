@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"io"
+	"net/netip"
 )
 
 // Config configures a connection. It is read by NewClientConn and
@@ -69,6 +70,10 @@ type Callbacks struct {
 	// Section 8.2) started by a migration: ok is false when the new path
 	// did not answer and the connection went back to the previous one.
 	PathValidation func(c *Conn, path *Path, ok bool) error
+	// RecvNewToken delivers a NEW_TOKEN frame's token at a client (RFC
+	// 9000, Section 8.1.3): store it for the server's name and pass it as
+	// Settings.Token of a later connection.
+	RecvNewToken func(c *Conn, token []byte) error
 }
 
 // CongestionController decides how many bytes may be in flight. It is the
@@ -173,6 +178,28 @@ type Settings struct {
 	// to the peer at once (the peer's active_connection_id_limit caps it
 	// further), default 4. 1 issues none beyond the handshake's.
 	MaxIssuedCIDs int
+	// TokenProtector, at a server, makes the token of one NEW_TOKEN frame
+	// sent once the handshake is confirmed (RFC 9000, Section 8.1.3), so
+	// the client's next connection can skip Retry. Nil sends none.
+	TokenProtector *TokenProtector
+	// AddressValidated, at a server, says the client's address was
+	// validated before the Conn existed (a valid NEW_TOKEN token, RFC
+	// 9000, Section 8.1.3): the anti-amplification limit does not apply.
+	AddressValidated bool
+	// PreferredAddress, at a server, is sent as the preferred_address
+	// transport parameter (RFC 9000, Section 9.6) with a connection ID of
+	// sequence 1; the server must receive datagrams sent there too.
+	PreferredAddress *PreferredAddress
+	// IgnorePreferredAddress keeps a client on the handshake's address
+	// when the server offers a preferred_address; by default the client
+	// moves there once the handshake is confirmed.
+	IgnorePreferredAddress bool
+}
+
+// PreferredAddress is a server's preferred_address (RFC 9000, Section
+// 18.2): an IPv4 and/or an IPv6 address (invalid when not offered).
+type PreferredAddress struct {
+	IPv4, IPv6 netip.AddrPort
 }
 
 // TransportParams are the local transport parameters sent to the peer

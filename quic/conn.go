@@ -151,6 +151,10 @@ type Conn struct {
 	rxLen            int  // size of the datagram being read
 	rxNonProbing     bool // the packet being read has a non-probing frame
 	pv               pathValidation
+	preferred        PreferredAddress // client: the server's preferred_address
+	hasPreferred     bool             // client: not used yet
+	newToken         []byte           // server: NEW_TOKEN to send
+	newTokenState    uint8            // 0 not made, 1 to send, 2 sent
 
 	undecryptable [][]byte // packets waiting for their keys
 	userData      any
@@ -265,6 +269,9 @@ func NewServerConn(cfg *Config, path *Path, initial []byte, ts Tstamp) (*Conn, e
 		c.odcid = append([]byte(nil), c.settings.OriginalDCID...)
 		c.addrValidated = true
 	}
+	if c.settings.AddressValidated {
+		c.addrValidated = true
+	}
 	c.dcid = append([]byte(nil), hdr.SrcConnID...)
 	c.peerSCID = append([]byte(nil), hdr.SrcConnID...)
 	if t := c.settings.StatelessResetToken; t != nil {
@@ -275,6 +282,11 @@ func NewServerConn(cfg *Config, path *Path, initial []byte, ts Tstamp) (*Conn, e
 		return nil, ErrNoMem
 	}
 	c.localCIDs.init(c.scid, c.resetToken)
+	if c.settings.PreferredAddress != nil && len(c.scid) > 0 {
+		if err := c.issuePreferredCID(); err != nil {
+			return nil, err
+		}
+	}
 	c.installInitialKeys(hdr.DstConnID)
 	c.tls = tls.QUICServer(&tls.QUICConfig{TLSConfig: tls13(cfg.TLS)})
 	c.tls.SetTransportParameters(c.localParamsBytes())

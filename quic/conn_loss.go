@@ -341,6 +341,8 @@ func (c *Conn) requeue(sp *pnSpace, r *frameRec) {
 		c.peerCIDs.retire = append(c.peerCIDs.retire, r.off)
 	case fkNewConnID:
 		c.requeueNewConnID(r.off)
+	case fkNewToken:
+		c.newTokenState = 1
 	}
 }
 

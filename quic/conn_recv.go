@@ -352,6 +352,11 @@ func (c *Conn) handleFrame(sid spaceID, f *wire.Frame, ts Tstamp) error {
 		if c.server {
 			return c.violation(ProtocolViolation, uint64(f.RawType), "new_token_from_client", ErrProto)
 		}
+		if cb := c.cb.RecvNewToken; cb != nil {
+			if err := cb(c, f.Data); err != nil {
+				return cbErr(err)
+			}
+		}
 		return nil
 	case wire.FrameConnectionClose, wire.FrameConnectionCloseApp:
 		return c.recvConnectionClose(f, ts)

@@ -108,9 +108,13 @@ func (c *Conn) write(path *Path, pi *PktInfo, dest []byte, flags WriteStreamFlag
 	}
 	c.dropPrevKeys(ts)
 	if !c.pend.active {
+		if err := c.maybeUsePreferredAddress(ts); err != nil {
+			return 0, 0, err
+		}
 		if err := c.topUpConnIDs(); err != nil {
 			return 0, 0, err
 		}
+		c.makeNewToken(ts)
 		if len(dest) >= minDatagramBuf {
 			if n, ok := c.writePathResponseAway(path, dest, ts); ok {
 				return n, 0, nil

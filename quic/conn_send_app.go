@@ -9,7 +9,8 @@ func (c *Conn) appHasWork(ts Tstamp) bool {
 	if sp.recv.wantAck(ts) || sp.probes > 0 || c.needHandshakeDone || c.needPathResponse ||
 		c.flow.needMax || c.flow.needBlocked || c.needMaxStreamsBidi || c.needMaxStreamsUni ||
 		c.needStreamsBlockedBidi || c.needStreamsBlockedUni || len(c.peerCIDs.retire) > 0 ||
-		len(c.ctrlStreams) > 0 || c.pv.active && c.pv.needSend || c.connIDsDue() {
+		len(c.ctrlStreams) > 0 || c.pv.active && c.pv.needSend || c.connIDsDue() ||
+		c.newTokenState == 1 {
 		return true
 	}
 	if c.cwndAvailable(spaceApp) && (sp.crypto.hasLost() || sp.crypto.next < sp.crypto.end || len(c.lostStreams) > 0) {
@@ -48,6 +49,7 @@ func (c *Conn) writeShortPacket(d *dgram, s *stream, flags WriteStreamFlags, dat
 		}
 		c.writePathChallenge(d, ts)
 		c.writeNewConnectionIDs(d)
+		c.writeNewToken(d)
 		c.writeDatagramFrame(d)
 		if c.cwndAvailable(spaceApp) {
 			c.writeCrypto(d, spaceApp)

@@ -173,7 +173,7 @@ func isProbing(t wire.FrameType) bool {
 // port only (NAT rebinding) keeps the congestion state (Section 9.4).
 func (c *Conn) maybePeerMigrated(pn int64, ts Tstamp) error {
 	if !c.server || !c.hasRxPath || !c.handshakeCompleted || !c.rxNonProbing ||
-		c.rxPath.Remote == c.path.Remote || pn < c.spaces[spaceApp].recv.largest {
+		c.rxPath == c.path || pn < c.spaces[spaceApp].recv.largest {
 		return nil
 	}
 	if !c.rxPath.Remote.IsValid() || c.local.DisableActiveMigration && c.rxPath.Remote.Addr() != c.path.Remote.Addr() {

@@ -96,6 +96,19 @@ type Config struct {
 	LoadBalancer *lbcid.Config
 	// ServerID is this endpoint's part of the server ID under LoadBalancer.
 	ServerID []byte
+
+	// Retry makes a server answer every Initial without a valid token
+	// with a Retry (RFC 9000, Section 8.1.2), so a Conn (and its TLS
+	// stack) is created only for clients that proved their address.
+	// Clients that got a NEW_TOKEN token earlier skip the Retry.
+	Retry bool
+	// TokenKey keys the Retry and NEW_TOKEN tokens (quic.TokenProtector);
+	// 16 or 32 secret bytes, default random per endpoint. Servers that
+	// share it accept each other's tokens.
+	TokenKey []byte
+	// RetryTokenLifetime bounds the age of a Retry token, default 10 s;
+	// TokenLifetime that of a NEW_TOKEN token, default 24 h.
+	RetryTokenLifetime, TokenLifetime quic.Duration
 }
 
 // Defaults for Config fields left zero.
@@ -130,6 +143,16 @@ func (c Config) withDefaults(server bool) Config {
 		_, _ = rand.Read(c.StatelessResetKey)
 	}
 	c.Settings.StatelessResetKey = c.StatelessResetKey
+	if len(c.TokenKey) != 16 && len(c.TokenKey) != 32 {
+		c.TokenKey = make([]byte, 32)
+		_, _ = rand.Read(c.TokenKey)
+	}
+	if c.RetryTokenLifetime <= 0 {
+		c.RetryTokenLifetime = 10 * quic.Seconds
+	}
+	if c.TokenLifetime <= 0 {
+		c.TokenLifetime = 24 * 3600 * quic.Seconds
+	}
 	if c.StatelessResetRate == 0 {
 		c.StatelessResetRate = DefaultStatelessResetRate
 	}
@@ -157,4 +180,6 @@ type Stats struct {
 	Closed     uint64 // connections removed
 	// StatelessResets sent for short-header packets of unknown connections.
 	StatelessResets uint64
+	// Retries sent, and Initials dropped for an invalid or expired token.
+	Retries, TokensRejected uint64
 }

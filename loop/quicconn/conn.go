@@ -60,11 +60,11 @@ type stream struct {
 
 // newConn makes a Conn on socket ss: a server Conn from a client's first
 // datagram (initial != nil) or a client Conn.
-func (ss *sockState) newConn(h Handler, path *quic.Path, initial []byte) (*Conn, error) {
-	return ss.newConnTLS(h, path, initial, ss.ep.cfg.TLS)
+func (ss *sockState) newConn(h Handler, path *quic.Path, initial []byte, av *addrValidation) (*Conn, error) {
+	return ss.newConnTLS(h, path, initial, ss.ep.cfg.TLS, av)
 }
 
-func (ss *sockState) newConnTLS(h Handler, path *quic.Path, initial []byte, tlsConf *tls.Config) (*Conn, error) {
+func (ss *sockState) newConnTLS(h Handler, path *quic.Path, initial []byte, tlsConf *tls.Config, av *addrValidation) (*Conn, error) {
 	ep := ss.ep
 	scid, err := ep.newCID(ss.sock.Index())
 	if err != nil {
@@ -73,6 +73,13 @@ func (ss *sockState) newConnTLS(h Handler, path *quic.Path, initial []byte, tlsC
 	c := &Conn{ss: ss, h: h, path: *path, streams: make(map[int64]*stream)}
 	cfg := &quic.Config{TLS: tlsConf, Settings: ep.cfg.Settings, Params: ep.cfg.Params}
 	cfg.Settings.SCID = scid
+	if av != nil {
+		cfg.Settings.OriginalDCID = av.odcid
+		cfg.Settings.AddressValidated = av.validated
+	}
+	if initial != nil {
+		cfg.Settings.TokenProtector = ss.ep.tokens
+	}
 	c.callbacks(&cfg.Callbacks)
 	now := loop.Now()
 	if initial != nil {
@@ -143,6 +150,12 @@ func (c *Conn) callbacks(cb *quic.Callbacks) {
 	}
 	cb.ExtendMaxLocalStreamsUni = func(_ *quic.Conn, max uint64) error {
 		c.streamCredit(false, max)
+		return nil
+	}
+	cb.RecvDatagram = func(_ *quic.Conn, data []byte) error {
+		if dh, ok := c.h.(DatagramHandler); ok {
+			dh.OnDatagram(c, data)
+		}
 		return nil
 	}
 	cb.GetNewConnectionID = func(_ *quic.Conn, cid []byte, token *[16]byte) error {

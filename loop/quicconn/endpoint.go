@@ -33,6 +33,9 @@ type endpoint struct {
 
 	lbEnc []*lbcid.Encoder // per socket, with Config.LoadBalancer
 	lbDec *lbcid.Decoder
+
+	tokens                 *quic.TokenProtector // Retry and NEW_TOKEN tokens (server)
+	retries, tokenRejected atomic.Uint64
 }
 
 // sockState is one socket's share: the connections it owns, keyed by
@@ -75,6 +78,13 @@ func newEndpoint(e *loop.Engine, addr string, cfg *Config, server bool) (*endpoi
 		ep.lbDec = dec
 		ep.cfg.Settings.CIDLen = lb.Len()
 	}
+	if server {
+		tp, err := quic.NewTokenProtector(ep.cfg.TokenKey)
+		if err != nil {
+			return nil, err
+		}
+		ep.tokens = tp
+	}
 	ucfg := ep.cfg.UDP
 	ucfg.Route = ep.route
 	ul, err := e.ListenUDP(addr, (*udpHandler)(ep), ucfg)
@@ -102,6 +112,7 @@ func (ep *endpoint) stats() Stats {
 		Conns: ep.conns.Load(), Handshakes: ep.handshakes.Load(),
 		Accepted: ep.accepted.Load(), Refused: ep.refused.Load(), VersionNeg: ep.versionNeg.Load(),
 		Dropped: ep.dropped.Load(), Closed: ep.closed.Load(), StatelessResets: ep.resetsSent.Load(),
+		Retries: ep.retries.Load(), TokensRejected: ep.tokenRejected.Load(),
 	}
 }
 
@@ -276,7 +287,11 @@ func (ss *sockState) accept(d *loop.Datagram) *Conn {
 		local = netip.AddrPortFrom(d.Local, local.Port())
 	}
 	path := quic.Path{Local: local, Remote: d.Remote}
-	c, err := ss.newConn(ep.cfg.Handler, &path, d.Data)
+	av, ok := ss.validateAddress(d)
+	if !ok {
+		return nil
+	}
+	c, err := ss.newConn(ep.cfg.Handler, &path, d.Data, av)
 	if err != nil {
 		ep.dropped.Add(1)
 		return nil
