@@ -32,10 +32,17 @@ type clientSet struct {
 	redials  map[any]*time.Timer
 }
 
-func startClientSet(ctx context.Context, w *Worker) (*clientSet, error) {
+// startClientSet makes and starts the worker's client engine; setup, when
+// not nil, runs before Start (listeners and UDP endpoints are bound then).
+func startClientSet(ctx context.Context, w *Worker, setup func(*loop.Engine) error) (*clientSet, error) {
 	eng, err := loop.NewEngine(loop.Options{Loops: 1, DialTimeout: w.Config.ConnectTimeout})
 	if err != nil {
 		return nil, err
+	}
+	if setup != nil {
+		if err := setup(eng); err != nil {
+			return nil, err
+		}
 	}
 	if err := eng.Start(); err != nil {
 		return nil, err

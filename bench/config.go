@@ -94,6 +94,12 @@ type Config struct {
 	// request's own header of the same name (":authority" included).
 	Headers []Header
 
+	// Insecure skips the verification of the server's certificate in the
+	// QUIC modes (cmd/bench --insecure), for servers with a self-signed
+	// certificate such as cmd/echo's and the embedded default's. Off by
+	// default: the certificate must verify for the target's host.
+	Insecure bool
+
 	ConnectTimeout time.Duration // default DefaultConnectTimeout
 	// RequestTimeout fails a request that has no complete response in
 	// this time; the connection it was on is closed (its other requests

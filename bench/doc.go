@@ -24,11 +24,17 @@
 // when every byte came back, in order and unchanged. h2c sends GET (POST
 // with a body) over HTTP/2 with prior knowledge through loop/h2conn and
 // counts a response when its status was parsed and its body arrived whole
-// (checked against content-length when present). Both run on the ngloop
-// engine: each worker owns a client engine with one loop, like an h2load
-// thread. quic-echo and hq-interop are registered and report
-// ErrNotAvailable until the QUIC glue (loop/quicconn) exists. Steady state
-// allocates nothing per request in either mode (see alloc_test.go).
+// (checked against content-length when present). quic-echo opens one
+// bidirectional stream per request through loop/quicconn (ALPN "echo"),
+// sends Config.Body and FIN, and counts the response when every byte came
+// back unchanged and then FIN. hq-interop (HTTP/0.9 over QUIC, ALPN
+// "hq-interop") sends "GET /path\r\n" and FIN on a stream and counts the
+// response when the stream ends with FIN; its bytes are the body. The QUIC
+// modes verify the server's certificate unless Config.Insecure is set (a
+// self-signed server needs it). All four run on the ngloop engine: each
+// worker owns a client engine with one loop, like an h2load thread.
+// Steady state allocates nothing per request in the harness's own
+// bookkeeping (see alloc_test.go).
 //
 // # Counting
 //

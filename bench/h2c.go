@@ -89,7 +89,7 @@ type h2cWorker struct {
 }
 
 func (d *h2cDriver) RunWorker(ctx context.Context, w *Worker) error {
-	set, err := startClientSet(ctx, w)
+	set, err := startClientSet(ctx, w, nil)
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -218,18 +217,7 @@ func TestRunH2CSteadyStateAllocations(t *testing.T) {
 		t.Skip("the race detector allocates on its own; run without -race")
 	}
 	base := startH2CEcho(t)
-	mallocs := func(n int64) uint64 {
-		var a, b runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&a)
-		runOrFatal(t, context.Background(), Config{Target: base + "/", Mode: ModeH2C, Requests: n, Clients: 2, StreamsPerClient: 8})
-		runtime.ReadMemStats(&b)
-		return b.Mallocs - a.Mallocs
-	}
-	mallocs(1000)
-	small, large := mallocs(2000), mallocs(22000)
-	perReq := (float64(large) - float64(small)) / 20000
-	t.Logf("allocations (client and in-process server): %d for 2,000 requests, %d for 22,000: %.4f per request", small, large, perReq)
+	perReq := mallocsPerRequest(t, Config{Target: base + "/", Mode: ModeH2C, Clients: 2, StreamsPerClient: 8}, 2000, 22000)
 	if perReq > 0.05 {
 		t.Errorf("h2c steady state allocates %.4f times per request, want about 0", perReq)
 	}

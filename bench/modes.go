@@ -5,6 +5,6 @@ package bench
 func init() {
 	Register(ModeTCPEcho, newLoopEcho)
 	Register(ModeH2C, newH2C)
-	unavailable(ModeQUICEcho, "needs the QUIC client glue on the engine (loop/quicconn), not merged yet")
-	unavailable(ModeHQInterop, "needs the QUIC client glue on the engine (loop/quicconn), not merged yet")
+	Register(ModeQUICEcho, newQUIC)
+	Register(ModeHQInterop, newQUIC)
 }

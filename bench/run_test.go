@@ -198,9 +198,11 @@ func TestRunProgressLine(t *testing.T) {
 }
 
 func TestRunUnavailableModeSaysSo(t *testing.T) {
-	_, err := Run(context.Background(), Config{Target: "127.0.0.1:1", Mode: ModeQUICEcho, Requests: 1})
-	if !errors.Is(err, ErrNotAvailable) {
-		t.Errorf("quic-echo without its glue reports ErrNotAvailable, got %v", err)
+	m := Mode("test-future")
+	unavailable(m, "its transport is a test's invention")
+	_, err := Run(context.Background(), Config{Target: "127.0.0.1:1", Mode: m, Requests: 1})
+	if !errors.Is(err, ErrNotAvailable) || !strings.Contains(err.Error(), "a test's invention") {
+		t.Errorf("a mode registered as unavailable reports ErrNotAvailable and why, got %v", err)
 	}
 }
 

@@ -31,7 +31,7 @@ type echoWorker struct {
 }
 
 func (d *loopEcho) RunWorker(ctx context.Context, w *Worker) error {
-	cs, err := startClientSet(ctx, w)
+	cs, err := startClientSet(ctx, w, nil)
 	if err != nil {
 		return err
 	}

@@ -126,7 +126,10 @@ func (s *Session) SetLocalWindowSize(flags FrameFlags, streamID int32, windowSiz
 		delta := int64(windowSize) - s.connRecvLimit
 		s.connRecvLimit = int64(windowSize)
 		if delta > 0 {
-			return s.sendWindowUpdate(0, delta+max(s.connRecvConsumed, 0))
+			// sendWindowUpdate takes the whole increment off the
+			// consumed count; only the consumed part was ever in it.
+			s.connRecvConsumed += delta
+			return s.sendWindowUpdate(0, delta+max(s.connRecvConsumed-delta, 0))
 		}
 		s.connRecvWindow += delta
 		return nil
@@ -138,7 +141,8 @@ func (s *Session) SetLocalWindowSize(flags FrameFlags, streamID int32, windowSiz
 	delta := int64(windowSize) - st.recvLimit
 	st.recvLimit = int64(windowSize)
 	if delta > 0 {
-		return s.sendWindowUpdate(streamID, delta+max(st.recvConsumed, 0))
+		st.recvConsumed += delta
+		return s.sendWindowUpdate(streamID, delta+max(st.recvConsumed-delta, 0))
 	}
 	st.recvWindow += delta
 	return nil

@@ -227,3 +227,23 @@ func TestFlowWindowGetters(t *testing.T) {
 		t.Fatalf("window getters for a missing stream do not return -1")
 	}
 }
+
+// TestFlowLargerConnectionWindowKeepsCreditingInManualMode: raising the
+// connection window (ConnectionWindowSize, SetLocalWindowSize) must not
+// leave a debt on the consumed count: in manual mode, consuming half the
+// larger window sends WINDOW_UPDATE, as it does for the default window.
+func TestFlowLargerConnectionWindowKeepsCreditingInManualMode(t *testing.T) {
+	srv, w, rd := serverWithStreams(t, &Options{NoAutoWindowUpdate: true, ConnectionWindowSize: 1 << 20, InitialWindowSize: 1 << 20}, 1)
+	rd.frames(srv.flush())
+	writeData(w, 1, 600000)
+	srv.feed(w.take())
+	if err := srv.s.Consume(1, 600000); err != nil {
+		t.Fatalf("Consume returned %v", err)
+	}
+	if wu := windowUpdates(rd.frames(srv.flush())); wu[0] != 600000 {
+		t.Fatalf("after consuming 600000 of a 1 MiB connection window the server sent WINDOW_UPDATE %v, want 600000 on stream 0", wu)
+	}
+	if got := srv.s.GetLocalWindowSize(); got != 1<<20 {
+		t.Fatalf("connection window after the credit = %d, want %d", got, 1<<20)
+	}
+}

@@ -98,7 +98,9 @@ func (e *hpackEncoder) init(maxTableSize uint32) {
 	}
 	e.maxTableSize = maxTableSize
 	e.enc = hpack.NewEncoder(&e.w)
-	e.intern = new([internSlots]string)
+	// The intern cache (4 KiB) is made by the first block that uses it:
+	// idle connections, of which a server may hold many, never pay.
+	e.intern = nil
 	e.internBytes = 0
 	// The encoder starts at the RFC default, 4096, which the peer's
 	// SETTINGS_HEADER_TABLE_SIZE also starts at; a smaller cap is
@@ -167,6 +169,9 @@ func (e *hpackEncoder) str(b []byte) string {
 	n := len(b)
 	if n == 0 {
 		return ""
+	}
+	if e.intern == nil {
+		e.intern = new([internSlots]string)
 	}
 	h := internHash(b)
 	set := e.intern[(h%(internSlots/internWays))*internWays:][:internWays]

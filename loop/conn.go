@@ -43,6 +43,7 @@ type Conn struct {
 	gen uint32
 
 	ctx    any
+	layer  Layer // transforms writes (TLS); nil for plain TCP
 	out    *buffers.Ring
 	flags  uint32
 	err    error // why we closed it, reported to OnClose
@@ -102,6 +103,9 @@ func (c *Conn) Close() error {
 	if c.Closed() {
 		return ErrClosed
 	}
+	if c.layer != nil && c.flags&fShutWr == 0 {
+		c.layer.Closing(c)
+	}
 	c.flags |= fClosing
 	c.pauseRead(fPauseUser)
 	if c.Buffered() > 0 {
@@ -127,6 +131,9 @@ func (c *Conn) Abort(err error) error {
 func (c *Conn) CloseWrite() error {
 	if c.Closed() || c.flags&fShutWr != 0 {
 		return ErrClosed
+	}
+	if c.layer != nil {
+		c.layer.Closing(c)
 	}
 	c.flags |= fShutWr
 	c.markDirty()

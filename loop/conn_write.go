@@ -22,6 +22,9 @@ func (c *Conn) Write(p []byte) (int, error) {
 	if c.flags&(fClosing|fShutWr|fAbort|fClosed|fCloseNow) != 0 {
 		return 0, ErrClosed
 	}
+	if c.layer != nil {
+		return c.writeLayer(p)
+	}
 	total := 0
 	for len(p) > 0 {
 		room := c.room(len(p))
@@ -69,7 +72,13 @@ func (c *Conn) room(want int) int {
 	if have >= hw {
 		return 0
 	}
-	need := min(have+want, hw)
+	c.grow(min(have+want, hw))
+	return min(hw-have, c.out.Free())
+}
+
+// grow makes the output ring hold at least need bytes, moving pending
+// output into a larger pooled ring if needed.
+func (c *Conn) grow(need int) {
 	if c.out == nil {
 		c.out = c.l.pool.GetRing(max(need, minRing))
 	} else if c.out.Cap() < need {
@@ -80,7 +89,6 @@ func (c *Conn) room(want int) int {
 		c.l.pool.PutRing(c.out)
 		c.out = bigger
 	}
-	return min(hw-have, c.out.Free())
 }
 
 // flush writes pending output with writev until it is gone or the socket
@@ -121,6 +129,9 @@ func (c *Conn) releaseOut() {
 func (c *Conn) settle() {
 	if c.flags&fClosed != 0 {
 		return
+	}
+	if c.layer != nil && c.flags&fAbort == 0 {
+		c.layer.Flush(c)
 	}
 	if c.flags&(fBlocked|fAbort) == 0 {
 		c.flush()

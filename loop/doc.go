@@ -50,6 +50,15 @@
 // OnWritable, so a peer that does not read cannot make the server buffer
 // without bound. gnet's own output buffer is never used.
 //
+// # Layers
+//
+// Conn.SetLayer puts a transform between a handler's writes and the
+// socket (loop/tlsconn encrypts with it): Write hands plaintext to
+// Layer.Seal, sized by Layer.Fits so the transformed output stays under
+// HighWater, the layer writes the result with WriteRaw, Layer.Flush runs
+// at the end of each event before the socket write, and Layer.Closing
+// before a graceful close. The handler's code does not change.
+//
 // # Timers
 //
 // A Timer is a value embedded in the user's struct, bound once (Timer.Init

@@ -204,8 +204,12 @@ func (l *Loop) runTimers() {
 	l.begin(nil)
 	now := Now()
 	l.prevTimerRun, l.timerRun = l.timerRun, now
+	// A timer armed during this run (say, re-armed in the past by its own
+	// callback) waits for the next run: firing it again here could spin
+	// this run forever and starve the loop.
+	lastSeq := l.timerSeq
 	for len(l.timers.h) > 0 {
-		if l.timers.h[0].when > now {
+		if l.timers.h[0].when > now || l.timers.h[0].seq > lastSeq {
 			break
 		}
 		t := l.timers.top()

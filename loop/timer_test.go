@@ -204,3 +204,42 @@ func testLoop() *Loop {
 	e := &Engine{opts: Options{}.withDefaults()}
 	return newLoop(e, nil, 0)
 }
+
+// TestTimerRearmedInThePastDoesNotSpin: a callback that re-arms its timer
+// at a passed deadline gets it fired in the next run, not again in the
+// same one, so other work on the loop goes on. The callback keeps
+// re-arming until that other work has run: if re-arming spun within one
+// run, it never would.
+func TestTimerRearmedInThePastDoesNotSpin(t *testing.T) {
+	l := loopOf(t)
+	done := make(chan int, 1)
+	var tm Timer
+	otherRan := false
+	n := 0
+	l.Execute(func() {
+		tm.Init(l, func(tm *Timer) {
+			n++
+			if n == 1 {
+				// Posted while the timer is being re-armed.
+				go l.Execute(func() { otherRan = true })
+			}
+			if !otherRan {
+				tm.ResetAt(Now() - int64(time.Second))
+				return
+			}
+			done <- n
+		})
+		tm.ResetAt(Now())
+	})
+	select {
+	case got := <-done:
+		// One firing per timer run: a handful before the posted
+		// function runs. Spinning within a run fires it millions of
+		// times first.
+		if got > 1000 {
+			t.Fatalf("timer fired %d times before other work ran, want a few (one per run)", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a timer re-armed in the past starved the loop")
+	}
+}

@@ -31,9 +31,12 @@ func TestConnRetransmitsLostStreamData(t *testing.T) {
 func TestConnPTOProbeRecoversTailLoss(t *testing.T) {
 	p := establishedPair(t)
 	id, _ := p.client.OpenBidiStream(nil)
-	n, _, err := p.client.WriteStream(nil, nil, p.buf, WriteStreamFlagFin, id, []byte("tail"), p.ts)
-	if err != nil || n == 0 {
-		t.Fatal(err)
+	// The only data packet is written and lost: never delivered. (Going
+	// through p.writeStream would let its flush run the PTO already, now
+	// that the RTT estimate is the pair's real 10 ms.)
+	n, consumed, err := p.client.WriteStream(nil, nil, p.buf, WriteStreamFlagFin, id, []byte("tail"), p.ts)
+	if err != nil || n == 0 || consumed != 4 {
+		t.Fatalf("WriteStream: n %d consumed %d err %v", n, consumed, err)
 	}
 	// The only data packet is lost: nothing follows it to reveal the loss
 	// by packet or time threshold, so only the probe timeout can.

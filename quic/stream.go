@@ -275,14 +275,17 @@ func (c *Conn) ExtendMaxStreamOffset(streamID int64, n uint64) error {
 		return ErrStreamNotFound
 	}
 	s.consumed += min(n, wire.MaxVarint-min(s.consumed, wire.MaxVarint))
-	c.maybeUpdateStreamWindow(s, 0)
+	// The ngtcp2 signature carries no timestamp; the time of the last
+	// packet sent or received stands in, so window auto-tuning (which
+	// compares update times with the RTT) still works for manual credit.
+	c.maybeUpdateStreamWindow(s, c.lastActivity)
 	return nil
 }
 
 // ExtendMaxOffset gives n bytes of connection-level receive credit back.
 func (c *Conn) ExtendMaxOffset(n uint64) {
 	c.flow.consumed += min(n, wire.MaxVarint-min(c.flow.consumed, wire.MaxVarint))
-	c.maybeUpdateConnWindow(0)
+	c.maybeUpdateConnWindow(c.lastActivity) // see ExtendMaxStreamOffset
 }
 
 // StreamWindows returns a stream's current send limit and receive limit

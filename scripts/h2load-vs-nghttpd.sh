@@ -74,7 +74,7 @@ run() { # $1 name, $2 pid, $3 port, rest: h2load flags; prints one table row
 	rps=$(echo "$out" | awk '/^finished in/ {print $4}')
 	ok=$(echo "$out" | awk '/^requests:/ {print $8}')
 	awk -v n="$name" -v f="$*" -v r="$rps" -v t=$((after - before)) -v hz="$HZ" -v req="$N" -v ok="$ok" \
-		'BEGIN {printf "| %-8s | %-22s | %10.0f | %8.2f | %9s |\n", n, f, r, t * 1e6 / hz / req, ok}'
+		'BEGIN {printf "| %-8s | %-22s | %10.0f | %10.2f | %9s |\n", n, f, r, t * 1e6 / hz / req, ok}'
 }
 
 echo "| server   | h2load flags           |      req/s | CPU µs/req | succeeded |"

@@ -5,12 +5,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/ngloop/ngloop/bench"
+	"github.com/ngloop/ngloop/internal/quicserve"
 	"github.com/ngloop/ngloop/loop"
 	"github.com/ngloop/ngloop/loop/h2conn"
+	"github.com/ngloop/ngloop/loop/quicconn"
 )
 
 // The embedded default: with no target, bench starts an echo engine in
@@ -20,17 +25,17 @@ import (
 
 // embeddedServer adds a listener for one mode to the in-process engine
 // (before Start) and returns a func that gives the target once it started.
-type embeddedServer func(e *loop.Engine) (target func() string, err error)
+type embeddedServer func(e *loop.Engine, env *embeddedEnv) (target func() string, err error)
 
 var embeddedServers = map[bench.Mode]embeddedServer{
-	bench.ModeTCPEcho: func(e *loop.Engine) (func() string, error) {
+	bench.ModeTCPEcho: func(e *loop.Engine, _ *embeddedEnv) (func() string, error) {
 		ln, err := e.Listen("127.0.0.1:0", tcpEcho{})
 		if err != nil {
 			return nil, err
 		}
 		return func() string { return ln.Addr().String() }, nil
 	},
-	bench.ModeH2C: func(e *loop.Engine) (func() string, error) {
+	bench.ModeH2C: func(e *loop.Engine, _ *embeddedEnv) (func() string, error) {
 		srv, err := h2conn.NewServer(&h2conn.Echo{}, nil)
 		if err != nil {
 			return nil, err
@@ -41,6 +46,63 @@ var embeddedServers = map[bench.Mode]embeddedServer{
 		}
 		return func() string { return "http://" + ln.Addr().String() + "/" }, nil
 	},
+	bench.ModeQUICEcho: func(e *loop.Engine, env *embeddedEnv) (func() string, error) {
+		addr, err := env.quic(e)
+		if err != nil {
+			return nil, err
+		}
+		return func() string { return addr().String() }, nil
+	},
+	bench.ModeHQInterop: func(e *loop.Engine, env *embeddedEnv) (func() string, error) {
+		addr, err := env.quic(e)
+		if err != nil {
+			return nil, err
+		}
+		return func() string { return "https://" + addr().String() + "/" + embeddedHQFile }, nil
+	},
+}
+
+// The embedded hq-interop target: one file of this size, served from a
+// temporary directory removed when the run ends.
+const (
+	embeddedHQFile = "4k.bin"
+	embeddedHQSize = 4 << 10
+)
+
+// embeddedEnv is what the embedded servers share: one QUIC listener
+// (cmd/echo's applications, internal/quicserve, with a self-signed
+// certificate) serving both QUIC modes, and its document directory.
+type embeddedEnv struct {
+	quicLn *quicconn.Listener
+	www    string
+}
+
+// quic returns the address of the shared QUIC listener, made on first use.
+func (env *embeddedEnv) quic(e *loop.Engine) (func() netip.AddrPort, error) {
+	if env.quicLn == nil {
+		dir, err := os.MkdirTemp("", "ngloop-bench-www-")
+		if err != nil {
+			return nil, err
+		}
+		env.www = dir
+		body := make([]byte, embeddedHQSize)
+		for i := range body {
+			body[i] = byte(i % 251)
+		}
+		if err := os.WriteFile(filepath.Join(dir, embeddedHQFile), body, 0o644); err != nil {
+			return nil, err
+		}
+		if env.quicLn, err = quicserve.Listen(e, "127.0.0.1:0", quicserve.Options{WWW: dir}); err != nil {
+			return nil, err
+		}
+	}
+	return env.quicLn.Addr, nil
+}
+
+func (env *embeddedEnv) close() {
+	if env.www != "" {
+		_ = os.RemoveAll(env.www)
+	}
 }
 
 // tcpEcho is cmd/echo's TCP echo: it writes back what it reads; when the
@@ -87,11 +149,15 @@ func runEmbedded(ctx context.Context, o *options, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "bench: echo engine:", err)
 		return exitFail
 	}
+	// The QUIC modes meet the embedded server's self-signed certificate.
+	cfg.Insecure = true
+	env := &embeddedEnv{}
+	defer env.close()
 	modes := bench.Modes()
 	targets := map[bench.Mode]func() string{}
 	for _, m := range modes {
 		if start := embeddedServers[m]; start != nil {
-			t, err := start(eng)
+			t, err := start(eng, env)
 			if err != nil {
 				fmt.Fprintf(stderr, "bench: %s echo server: %v\n", m, err)
 				return exitFail

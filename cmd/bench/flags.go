@@ -57,6 +57,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		"in the echo modes, the message echoed (default 64 bytes)")
 	fs.StringArrayVarP(&headers, "header", "H", nil, `extra request header "name: value" (repeatable)`)
 	fs.StringVar(&mode, "mode", "", "h2c, quic-echo, hq-interop or tcp-echo (default: h2c for URLs, tcp-echo for host:port)")
+	fs.BoolVarP(&o.cfg.Insecure, "insecure", "k", false, "QUIC modes: do not verify the server's certificate (self-signed servers such as cmd/echo's);\n"+
+		"the embedded default always uses it with its own self-signed certificate")
 	fs.Float64Var(&o.cfg.Rate, "rate", 0, "cap on requests per second over all clients (0: none); not h2load's -r")
 	fs.Var(&connectTimeout, "connect-timeout", "give up a dial after this long")
 	fs.Var(&requestTimeout, "request-timeout", "fail a request without a complete response after this long")

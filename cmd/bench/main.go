@@ -4,7 +4,9 @@
 //
 //	bench -n 100000 -c 100 -m 10 http://127.0.0.1:8080/   # h2c, like h2load
 //	bench --mode tcp-echo -D 10 -c 50 127.0.0.1:7000        # raw TCP echo
-//	bench                                                   # in-process echo engine, every mode
+//	bench --mode quic-echo -k -D 10 -c 8 -m 16 127.0.0.1:7443  # QUIC stream echo (-k: self-signed server)
+//	bench --mode hq-interop -k -n 1000 https://127.0.0.1:7443/file  # HTTP/0.9 over QUIC
+//	bench                                                   # in-process echo engine, every mode, one table
 //	bench --json ... > a.json; bench --merge a.json b.json  # add up machines
 //
 // Ctrl-C stops the run and prints the partial report; a second Ctrl-C exits.

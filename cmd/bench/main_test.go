@@ -287,7 +287,7 @@ func TestCommandExitCodes(t *testing.T) {
 		{[]string{"--help"}, exitOK},
 		{[]string{"--no-such-flag"}, exitUsage},
 		{[]string{"-n", "1", "-c", "2", "127.0.0.1:1"}, exitUsage},
-		{[]string{"--mode", "quic-echo", "127.0.0.1:1"}, exitUsage},
+		{[]string{"--mode", "no-such-mode", "127.0.0.1:1"}, exitUsage},
 		{[]string{"--merge", "/nonexistent.json"}, exitFail},
 	} {
 		var out, errOut bytes.Buffer

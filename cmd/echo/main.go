@@ -1,13 +1,14 @@
 // Command echo runs echo servers on one ngloop engine, each protocol in
 // its own file (see servers.go): raw TCP echo (tcp.go), raw UDP datagram
 // echo (udp.go, with -udp), HTTP/2 cleartext (h2c.go: GET /,
-// GET /bytes/N, POST /echo, trailers) and QUIC (quic.go: ALPN echo and
-// hq-interop).
+// GET /bytes/N, POST /echo, trailers), the same over TLS (h2tls.go,
+// with -h2tls) and QUIC (quic.go: ALPN echo and hq-interop).
 //
 //	go run ./cmd/echo                    # TCP echo on 127.0.0.1:7000, h2c on 127.0.0.1:7001
 //	go run ./cmd/echo -tcp :9000 -h2c :9001 -loops 4
 //	go run ./cmd/echo -tcp "" -h2c 127.0.0.1:0 -stats   # allocations per request at exit
 //	go run ./cmd/echo -quic 127.0.0.1:7443 -www ./public   # QUIC: ALPN echo and hq-interop
+//	go run ./cmd/echo -h2tls 127.0.0.1:7002 -cert c.pem -key k.pem  # h2 over TLS; SIGHUP reloads the files
 //
 // SIGINT or SIGTERM stops it gracefully: every connection gets its
 // shutdown event and the command waits up to -grace for them to close.

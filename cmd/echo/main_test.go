@@ -16,21 +16,8 @@ import (
 // TestEchoCommand builds the command, runs it on a free port, echoes
 // through it and stops it with SIGTERM.
 func TestEchoCommand(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "echo")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "-tcp", "127.0.0.1:0", "-udp", "127.0.0.1:0", "-h2c", "127.0.0.1:0", "-loops", "2")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	addrs := readListening(t, bufio.NewScanner(stdout), "tcp", "udp", "h2c")
+	cmd, lines := startEcho(t, "-tcp", "127.0.0.1:0", "-udp", "127.0.0.1:0", "-h2c", "127.0.0.1:0", "-loops", "2")
+	addrs := readListening(t, lines, "tcp", "udp", "h2c")
 	checkH2CHello(t, addrs["h2c"])
 	nc, err := net.Dial("tcp", addrs["tcp"])
 	if err != nil {
@@ -91,4 +78,25 @@ func readListening(t *testing.T, lines *bufio.Scanner, names ...string) map[stri
 		}
 	}
 	return addrs
+}
+
+// startEcho builds the command and starts it with args; it is killed at
+// the end of the test if still running. The scanner reads its stdout.
+func startEcho(t *testing.T, args ...string) (*exec.Cmd, *bufio.Scanner) {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "echo")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, args...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	return cmd, bufio.NewScanner(stdout)
 }

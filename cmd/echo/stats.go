@@ -6,6 +6,8 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+
+	"github.com/ngloop/ngloop/loop/h2conn"
 )
 
 var (
@@ -34,9 +36,7 @@ func (p *allocProbe) start() {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	p.mallocs = ms.Mallocs
-	if h2cServer != nil {
-		p.reqs = h2cServer.Stats().Requests.Load()
-	}
+	p.reqs = h2Requests()
 }
 
 func (p *allocProbe) report() {
@@ -55,13 +55,21 @@ func (p *allocProbe) report() {
 		return
 	}
 	allocs := ms.Mallocs - p.mallocs
-	reqs := int64(0)
-	if h2cServer != nil {
-		reqs = h2cServer.Stats().Requests.Load() - p.reqs
-	}
+	reqs := h2Requests() - p.reqs
 	per := 0.0
 	if reqs > 0 {
 		per = float64(allocs) / float64(reqs)
 	}
-	fmt.Printf("stats: h2c requests %d, heap allocations %d, allocations/request %.4f\n", reqs, allocs, per)
+	fmt.Printf("stats: h2 requests (h2c and h2tls) %d, heap allocations %d, allocations/request %.4f\n", reqs, allocs, per)
+}
+
+// h2Requests counts the requests of the h2c and h2tls servers.
+func h2Requests() int64 {
+	n := int64(0)
+	for _, srv := range []*h2conn.Server{h2cServer, h2tlsServer} {
+		if srv != nil {
+			n += srv.Stats().Requests.Load()
+		}
+	}
+	return n
 }

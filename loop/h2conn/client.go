@@ -16,9 +16,18 @@ type ClientOptions struct {
 	// DATA is handed to the ResponseHandler at once and credited back
 	// automatically, so the windows cost no memory.
 	Session h2.Options
+	// ManualFlow makes the application credit received response body
+	// with ClientStream.Consume (a proxy does it as the bytes leave on
+	// the other side); otherwise the session credits it as it arrives.
+	// Octets not consumed when a stream closes are credited to the
+	// connection then.
+	ManualFlow bool
 }
 
 func (o ClientOptions) withDefaults() ClientOptions {
+	if o.ManualFlow {
+		o.Session.NoAutoWindowUpdate = true
+	}
 	if o.Session.InitialWindowSize == 0 {
 		o.Session.InitialWindowSize = 16 << 20
 	}
@@ -299,6 +308,10 @@ func (cc *ClientConn) closeStream(cs *ClientStream, code h2.ErrorCode) {
 	cc.depth++
 	cs.h.OnClose(cs, code)
 	cc.depth--
+	if cs.held > 0 && cc.s != nil {
+		_ = cc.s.ConsumeConnection(int(cs.held))
+		cc.pending = true
+	}
 	cc.recycle(cs)
 	if cc.closing && len(cc.active) == 0 && cc.s != nil {
 		_ = cc.s.TerminateSession(h2.NoError)

@@ -21,6 +21,7 @@ type ClientStream struct {
 	body     []byte
 	bodyOff  int
 	bodyRecv int64
+	held     int64 // received octets not yet consumed (ClientOptions.ManualFlow)
 	trailers []h2.NV
 	trArena  []byte
 }
@@ -46,6 +47,20 @@ func (cs *ClientStream) Trailer(name string) []byte { return cs.f.trailer(name) 
 // BodyReceived returns the response body octets received.
 func (cs *ClientStream) BodyReceived() int64 { return cs.bodyRecv }
 
+// Consume credits n received body octets back to the server
+// (ClientOptions.ManualFlow). Returns nil or an h2 error from
+// Session.Consume.
+func (cs *ClientStream) Consume(n int) error {
+	if n <= 0 || cs.held == 0 {
+		return nil
+	}
+	n = int(min(int64(n), cs.held))
+	cs.held -= int64(n)
+	err := cs.cc.s.Consume(cs.id, n)
+	cs.cc.send()
+	return err
+}
+
 // Cancel resets the stream with RST_STREAM CANCEL. Returns nil or an h2
 // error from SubmitRstStream.
 func (cs *ClientStream) Cancel() error {
@@ -58,20 +73,7 @@ func (cs *ClientStream) Cancel() error {
 }
 
 func (cs *ClientStream) setTrailers(nv []h2.NV) {
-	cs.trArena = cs.trArena[:0]
-	for _, f := range nv {
-		cs.trArena = append(cs.trArena, f.Name...)
-		cs.trArena = append(cs.trArena, f.Value...)
-	}
-	off := 0
-	cs.trailers = cs.trailers[:0]
-	for _, f := range nv {
-		n := cs.trArena[off : off+len(f.Name) : off+len(f.Name)]
-		off += len(f.Name)
-		v := cs.trArena[off : off+len(f.Value) : off+len(f.Value)]
-		off += len(f.Value)
-		cs.trailers = append(cs.trailers, h2.NV{Name: n, Value: v, Flags: f.Flags | h2.NVFlagNoCopyName | h2.NVFlagNoCopyValue})
-	}
+	cs.trailers, cs.trArena = copyFields(cs.trailers, cs.trArena, nv)
 }
 
 func (cs *ClientStream) reset() {
@@ -88,18 +90,7 @@ func clientStreamOf(s *h2.Session, id int32) *ClientStream {
 
 func clientSend(s *h2.Session, b []byte) (int, error) {
 	cc := clientConnOf(s)
-	n, err := cc.c.Write(b)
-	switch err {
-	case nil:
-		return n, nil
-	case loop.ErrWouldBlock:
-		cc.blocked = true
-		if n > 0 {
-			return n, nil
-		}
-		return 0, h2.ErrWouldBlock
-	}
-	return 0, err
+	return writeFrame(cc.c, &cc.blocked, b)
 }
 
 func clientBeginHeaders(s *h2.Session, f *h2.Frame) error {
@@ -156,6 +147,9 @@ func clientDataChunk(s *h2.Session, _ h2.FrameFlags, id int32, data []byte) erro
 		return nil
 	}
 	cs.bodyRecv += int64(len(data))
+	if cs.cc.cl.opt.ManualFlow {
+		cs.held += int64(len(data))
+	}
 	cs.cc.depth++
 	cs.h.OnData(cs, data)
 	cs.cc.depth--

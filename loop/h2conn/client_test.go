@@ -199,3 +199,118 @@ func TestClientDialFailure(t *testing.T) {
 		t.Fatal("no OnDisconnect after a failed dial")
 	}
 }
+
+// TestClientGoawayRefusesQueuedRequests: requests waiting for a stream
+// slot when the server's GOAWAY arrives end with REFUSED_STREAM (they
+// were never sent, so they can be retried); the request in flight
+// completes.
+func TestClientGoawayRefusesQueuedRequests(t *testing.T) {
+	h := &holdHandler{held: make(chan *Stream, 1), release: make(chan struct{})}
+	ts := startServer(t, h, &ServerOptions{Session: h2.Options{MaxConcurrentStreams: 1}}, loop.Options{Loops: 1})
+	ce, err := loop.NewEngine(loop.Options{Loops: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ce.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer stopQuietly(ce)
+	cc, _ := dialClient(t, ce, ts.addr)
+	// Let the server's SETTINGS (MAX_CONCURRENT_STREAMS 1) arrive first.
+	do(t, cc, &Request{})
+	results := make(chan result, 3)
+	cc.Execute(func(cc *ClientConn) {
+		for _, p := range []string{"/hold", "/", "/"} {
+			h := &recordingResponse{done: results}
+			if _, err := cc.Request(&Request{Path: []byte(p)}, h, nil); err != nil {
+				t.Errorf("Request %s: %v", p, err)
+			}
+		}
+	})
+	<-h.held
+	go ts.e.Stop(context.Background())
+	refused := 0
+	for i := 0; i < 2; i++ {
+		select {
+		case r := <-results:
+			if r.code != h2.RefusedStream {
+				t.Fatalf("a queued request ended with %v (status %d), want REFUSED_STREAM", r.code, r.status)
+			}
+			refused++
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d of 2 queued requests refused after GOAWAY", refused)
+		}
+	}
+	close(h.release)
+	select {
+	case r := <-results:
+		if r.code != h2.NoError || string(r.body) != "released" {
+			t.Fatalf("the request in flight ended with %v %q, want NO_ERROR and its body", r.code, r.body)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the request in flight did not complete after GOAWAY")
+	}
+}
+
+// holdingResponse keeps what it receives uncredited until consume is
+// set (on the loop).
+type holdingResponse struct {
+	recordingResponse
+	consume bool
+}
+
+func (h *holdingResponse) OnData(cs *ClientStream, data []byte) {
+	h.recordingResponse.OnData(cs, data)
+	if h.consume {
+		cs.Consume(len(data))
+	}
+}
+
+// TestClientManualFlow: with ManualFlow the server can send one window
+// and no more until the application consumes.
+func TestClientManualFlow(t *testing.T) {
+	ts := startEcho(t, nil)
+	cl, err := NewClient(ts.e, &ClientOptions{ManualFlow: true,
+		Session: h2.Options{InitialWindowSize: 65535, ConnectionWindowSize: 1 << 20}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newConnWaiter()
+	cl.Dial(context.Background(), ts.addr, w, nil)
+	cc := <-w.up
+	h := &holdingResponse{recordingResponse: recordingResponse{done: make(chan result, 1)}}
+	cc.Execute(func(cc *ClientConn) {
+		cc.Request(&Request{Path: []byte("/bytes/1000000")}, h, nil)
+	})
+	received := func() int64 {
+		c := make(chan int64, 1)
+		cc.Execute(func(cc *ClientConn) { c <- cc.active[0].BodyReceived() })
+		return <-c
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for received() < 65535 {
+		if time.Now().After(deadline) {
+			t.Fatalf("received %d octets, want a whole window", received())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond)
+	done := make(chan int64, 1)
+	cc.Execute(func(cc *ClientConn) {
+		cs := cc.active[0]
+		done <- cs.BodyReceived()
+		h.consume = true
+		cs.Consume(int(cs.BodyReceived()))
+	})
+	if got := <-done; got != 65535 {
+		t.Fatalf("received %d octets with nothing consumed, want exactly one window (65535)", got)
+	}
+	select {
+	case r := <-h.done:
+		if len(r.body) != 1000000 || r.code != h2.NoError {
+			t.Fatalf("got %d octets, %v; want 1000000 after consuming", len(r.body), r.code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the download stalled although the client consumed")
+	}
+}

@@ -105,11 +105,14 @@ func (h *Echo) bytesN(st *Stream) (int64, bool) {
 }
 
 // fillBytes writes the rest of a large /bytes/N body until the stream's
-// buffer is full; OnWritable calls it again.
+// buffer is full; OnWritable calls it again. Octet i of the body is
+// pattern[i%len(pattern)] however the writes split, so a client can
+// check what it got.
 func (h *Echo) fillBytes(st *Stream) {
 	n, _ := h.bytesN(st)
 	for done := st.BodySent() + int64(st.Buffered()); done < n; {
-		k, err := st.Write(pattern[:min(int64(len(pattern)), n-done)])
+		off := done % int64(len(pattern))
+		k, err := st.Write(pattern[off:min(int64(len(pattern)), off+n-done)])
 		done += int64(k)
 		if err != nil {
 			return

@@ -1,5 +1,7 @@
 package h2conn
 
+import "github.com/ngloop/ngloop/h2"
+
 // fieldSet keeps the header and trailer fields of one message in one
 // arena, reused from message to message, so receiving fields allocates
 // nothing once the arena has grown to the connection's usual size (it
@@ -62,4 +64,25 @@ func (fs *fieldSet) reset() {
 	fs.arena = fs.arena[:0]
 	fs.refs = fs.refs[:0]
 	fs.trailerAt = 0
+}
+
+// copyFields copies nv into arena (both reused) and returns fields that
+// point into it, flagged so the session does not copy them again; they
+// stay valid until the next copyFields on the same buffers.
+func copyFields(dst []h2.NV, arena []byte, nv []h2.NV) ([]h2.NV, []byte) {
+	arena = arena[:0]
+	for _, f := range nv {
+		arena = append(arena, f.Name...)
+		arena = append(arena, f.Value...)
+	}
+	dst = dst[:0]
+	off := 0
+	for _, f := range nv {
+		n := arena[off : off+len(f.Name) : off+len(f.Name)]
+		off += len(f.Name)
+		v := arena[off : off+len(f.Value) : off+len(f.Value)]
+		off += len(f.Value)
+		dst = append(dst, h2.NV{Name: n, Value: v, Flags: f.Flags | h2.NVFlagNoCopyName | h2.NVFlagNoCopyValue})
+	}
+	return dst, arena
 }

@@ -94,6 +94,9 @@ type rawConn struct {
 	fr  *http2.Framer
 	enc *hpack.Encoder
 	hb  bytes.Buffer
+	// ended records the streams whose END_STREAM was read, whoever read
+	// the frame.
+	ended map[uint32]bool
 }
 
 // dialRaw connects, sends the preface and an empty SETTINGS, and
@@ -105,7 +108,7 @@ func dialRaw(t testing.TB, addr string) *rawConn {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { nc.Close() })
-	r := &rawConn{t: t, nc: nc, fr: http2.NewFramer(nc, nc)}
+	r := &rawConn{t: t, nc: nc, fr: http2.NewFramer(nc, nc), ended: map[uint32]bool{}}
 	r.fr.ReadMetaHeaders = nil
 	r.fr.SetMaxReadFrameSize(1 << 24)
 	r.enc = hpack.NewEncoder(&r.hb)
@@ -148,6 +151,12 @@ func (r *rawConn) next() http2.Frame {
 			r.t.Fatalf("timed out waiting for a frame")
 		}
 		return nil
+	}
+	switch f.(type) {
+	case *http2.DataFrame, *http2.HeadersFrame:
+		if f.Header().Flags.Has(http2.FlagDataEndStream) {
+			r.ended[f.Header().StreamID] = true
+		}
 	}
 	return f
 }
@@ -192,4 +201,10 @@ func waitConns(t testing.TB, e *loop.Engine, n int) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+func stopQuietly(e *loop.Engine) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = e.Stop(ctx)
 }

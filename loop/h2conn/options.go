@@ -14,9 +14,12 @@ type ServerOptions struct {
 	// Stream.Consume) and NoRecvClientMagic when it must.
 	Session h2.Options
 
-	// IdleTimeout closes a connection with GOAWAY NO_ERROR when it has
-	// no open stream and received nothing for this long. Default 2
-	// minutes; negative disables it.
+	// IdleTimeout ends a connection that received nothing for this
+	// long: with GOAWAY NO_ERROR when it has no open stream, and the
+	// same way, open streams and all, when it has some (a client that
+	// opens a request and goes silent holds no slot for ever; a reading
+	// client sends WINDOW_UPDATEs, which count). Default 2 minutes;
+	// negative disables it.
 	IdleTimeout time.Duration
 	// PrefaceTimeout bounds the time from accept to a complete
 	// connection preface (or HTTP/1.1 upgrade request); a slow or silent
@@ -44,6 +47,15 @@ type ServerOptions struct {
 	// (Stream.Write). Default the larger of 64 KiB and the session's
 	// initial window size, so an echo of the request body always fits.
 	StreamBufferSize int
+	// MaxConnBuffer bounds the streamed-response buffers one connection
+	// holds at once (StreamBufferSize each). Without it, a client that
+	// opens MaxConcurrentStreams requests for large bodies and reads
+	// nothing pins that many full buffers for a few octets of HEADERS; with
+	// it, a Write that would need one more buffer returns ErrWouldBlock and
+	// OnWritable follows when another stream gives one back. Echoing
+	// streams (ConsumeAsWritten) are counted but never refused: their data
+	// came from the peer. Default the larger of 1 MiB and 4 buffers.
+	MaxConnBuffer int
 }
 
 // Defaults for zero ServerOptions fields.
@@ -54,6 +66,7 @@ const (
 	DefaultMaxUpgradeHeaderSize = 16 << 10
 	DefaultMaxUpgradeBodySize   = 64 << 10
 	DefaultStreamBufferSize     = 64 << 10
+	DefaultMaxConnBuffer        = 1 << 20
 )
 
 func (o ServerOptions) withDefaults() ServerOptions {
@@ -77,6 +90,9 @@ func (o ServerOptions) withDefaults() ServerOptions {
 	}
 	if w := int(o.Session.InitialWindowSize); o.StreamBufferSize < w {
 		o.StreamBufferSize = w
+	}
+	if o.MaxConnBuffer <= 0 {
+		o.MaxConnBuffer = max(DefaultMaxConnBuffer, 4*o.StreamBufferSize)
 	}
 	o.Session.NoAutoWindowUpdate = true
 	return o

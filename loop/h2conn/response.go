@@ -43,7 +43,8 @@ func (st *Stream) Respond(status int, hdr []h2.NV, body []byte) error {
 // RespondStream submits response headers and opens a streamed body: the
 // handler writes it with Write, and ends it with End, whenever it likes
 // (from OnBody, OnWritable, a timer, or work posted with Execute). The
-// stream's buffer is taken from the loop's pool.
+// stream's buffer is taken from the loop's pool by the first Write, within
+// the connection's ServerOptions.MaxConnBuffer.
 //
 // Returns nil on success, or the errors of Respond.
 func (st *Stream) RespondStream(status int, hdr []h2.NV) error {
@@ -51,7 +52,6 @@ func (st *Stream) RespondStream(status int, hdr []h2.NV) error {
 		return err
 	}
 	st.flags |= sfStreaming
-	st.out = st.sc.c.Loop().Pool().GetRing(st.sc.srv.opt.StreamBufferSize)
 	return st.submit(status, hdr, -1, true)
 }
 
@@ -116,7 +116,16 @@ func (st *Stream) Write(p []byte) (int, error) {
 	if st.flags&(sfStreaming|sfEnded) != sfStreaming {
 		return 0, ErrNotStreaming
 	}
-	n := st.out.Write(p)
+	if st.out == nil && len(p) > 0 && !st.sc.takeRing(st) {
+		// The connection's buffers are all taken: OnWritable comes when
+		// another stream gives one back.
+		st.flags |= sfWantWrite
+		return 0, ErrWouldBlock
+	}
+	var n int
+	if st.out != nil {
+		n = st.out.Write(p)
+	}
 	if n > 0 {
 		st.resume()
 	}
@@ -163,24 +172,11 @@ func (st *Stream) resume() {
 }
 
 // SetTrailers sets trailer fields sent after the response body (names
-// and values are copied). Call it before the body ends: before Respond,
+// in lower case; names and values are copied). Call it before the body ends: before Respond,
 // or before End of a streamed body. The body then ends without
 // END_STREAM and the trailers carry it (RFC 9113, Section 8.1).
 func (st *Stream) SetTrailers(nv []h2.NV) {
-	st.trArena = st.trArena[:0]
-	for _, f := range nv {
-		st.trArena = append(st.trArena, f.Name...)
-		st.trArena = append(st.trArena, f.Value...)
-	}
-	st.trailers = st.trailers[:0]
-	off := 0
-	for _, f := range nv {
-		n := st.trArena[off : off+len(f.Name) : off+len(f.Name)]
-		off += len(f.Name)
-		v := st.trArena[off : off+len(f.Value) : off+len(f.Value)]
-		off += len(f.Value)
-		st.trailers = append(st.trailers, h2.NV{Name: n, Value: v, Flags: f.Flags | h2.NVFlagNoCopyName | h2.NVFlagNoCopyValue})
-	}
+	st.trailers, st.trArena = copyFields(st.trailers, st.trArena, nv)
 	st.flags |= sfTrailers
 }
 
@@ -191,8 +187,16 @@ func (st *Stream) SetTrailers(nv []h2.NV) {
 // peer's data, however slowly the peer reads (RFC 9113, Section 5.2).
 func (st *Stream) ConsumeAsWritten() { st.flags |= sfHold }
 
+// ConsumeManually holds received DATA until the handler credits it back
+// with Consume (or the stream closes), whatever the response does. A
+// handler that hands the body to a slower reader (a worker, a proxied
+// upstream) uses it, so the peer can never send more than one window
+// beyond what was actually read, even while a response streams out.
+func (st *Stream) ConsumeManually() { st.flags |= sfHold | sfManual }
+
 // Consume credits n processed request body octets back to the peer, for
-// handlers that called ConsumeAsWritten and account themselves.
+// handlers that called ConsumeAsWritten or ConsumeManually and account
+// themselves.
 // Returns nil or an h2 error from Session.Consume.
 func (st *Stream) Consume(n int) error {
 	if n <= 0 || st.held == 0 {
@@ -229,15 +233,25 @@ func (sc *ServerConn) readBody(s *h2.Session, id int32, buf []byte, flags *h2.Da
 		st.bodyOff += n
 		eof = st.bodyOff == len(st.body)
 	} else {
-		n = st.out.Read(buf)
-		if n > 0 && st.flags&sfHold != 0 && st.held > 0 {
+		if st.out != nil {
+			n = st.out.Read(buf)
+		}
+		if n > 0 && st.flags&(sfHold|sfManual) == sfHold && st.held > 0 {
 			c := int(min(int64(n), st.held))
 			st.held -= int64(c)
 			if err := s.Consume(id, c); err != nil {
 				return 0, err
 			}
 		}
-		if st.out.Len() == 0 {
+		if st.out == nil || st.out.Len() == 0 {
+			if len(sc.ringWait) > 0 && st.out != nil {
+				// Streams wait for a buffer: an empty one goes back,
+				// and this stream queues behind them for another.
+				sc.giveRing(st)
+				if st.flags&sfWantWrite != 0 {
+					sc.queueWritable(st)
+				}
+			}
 			if st.flags&sfEnded != 0 {
 				eof = true
 			} else if n == 0 {
@@ -245,7 +259,7 @@ func (sc *ServerConn) readBody(s *h2.Session, id int32, buf []byte, flags *h2.Da
 				return 0, h2.ErrDeferred
 			}
 		}
-		if st.flags&sfWantWrite != 0 && st.out.Free() >= st.out.Cap()/2 {
+		if st.flags&sfWantWrite != 0 && st.out != nil && st.out.Free() >= st.out.Cap()/2 {
 			sc.queueWritable(st)
 		}
 	}

@@ -3,6 +3,7 @@ package h2conn
 import (
 	"errors"
 	"sync/atomic"
+	"time"
 
 	"github.com/ngloop/ngloop/h2"
 	"github.com/ngloop/ngloop/loop"
@@ -26,7 +27,7 @@ type ServerStats struct {
 	Upgrades  atomic.Int64 // HTTP/1.1 upgrades to h2c
 	ConnErrs  atomic.Int64 // connections ended by a protocol error of the peer
 	Refused   atomic.Int64 // HTTP/1.1 requests refused (no upgrade, too large)
-	IdleClose atomic.Int64 // connections closed by IdleTimeout or PrefaceTimeout
+	IdleClose atomic.Int64 // connections ended by IdleTimeout or PrefaceTimeout
 }
 
 // NewServer returns a server that gives requests to h, with opt (nil
@@ -76,14 +77,16 @@ type ServerConn struct {
 	c   *loop.Conn
 	s   *h2.Session
 
-	provider h2.DataProvider
-	timer    loop.Timer
-	lastRead int64
-	depth    int  // nesting of session calls; Send waits until 0
-	blocked  bool // Callbacks.Send hit loop.ErrWouldBlock
-	pending  bool // something was submitted outside a session call
-	shutdown shutdownStage
-	shutAt   int64
+	provider  h2.DataProvider
+	timer     loop.Timer
+	lastRead  int64
+	openedAt  int64
+	depth     int  // nesting of session calls; Send waits until 0
+	blocked   bool // Callbacks.Send hit loop.ErrWouldBlock
+	finishing bool // the session is over: FIN sent, input dropped
+	pending   bool // something was submitted outside a session call
+	shutdown  shutdownStage
+	shutAt    int64
 
 	upgraded    *Stream // stream 1 of an upgrade, until the client's SETTINGS
 	upgradeBody []byte
@@ -91,8 +94,14 @@ type ServerConn struct {
 	nva      []h2.NV
 	num      []byte
 	free     []*Stream
+	cur      *Stream   // the stream of the request header block being received
 	active   []*Stream // streams handed out, in no order (Stream.idx)
 	writable []streamRef
+	// ringBytes is the capacity of the streamed-response buffers the
+	// connection's streams hold (ServerOptions.MaxConnBuffer); ringWait
+	// lists the streams whose Write found none left.
+	ringBytes int
+	ringWait  []streamRef
 }
 
 type streamRef struct {
@@ -138,7 +147,8 @@ func (srv *Server) OnOpen(c *loop.Conn) {
 	sc.provider.Read = readBody
 	c.SetContext(sc)
 	c.InitTimer(&sc.timer)
-	sc.lastRead = loop.Now()
+	sc.openedAt = loop.Now()
+	sc.lastRead = sc.openedAt
 	sc.timer.Reset(srv.opt.PrefaceTimeout)
 }
 
@@ -158,6 +168,9 @@ func (sc *ServerConn) startSession() error {
 // OnData implements loop.Handler.
 func (srv *Server) OnData(c *loop.Conn, in []byte) int {
 	sc := c.Context().(*ServerConn)
+	if sc.finishing {
+		return len(in)
+	}
 	if sc.blocked {
 		// Output is backed up: stop reading (the loop pauses the socket
 		// until OnWritable), so a peer that does not read cannot make
@@ -233,8 +246,26 @@ func (sc *ServerConn) send() {
 		}
 	}
 	if !s.WantRead() && !s.WantWrite() {
-		_ = sc.c.Close()
+		sc.finish()
 	}
+}
+
+// closeDrain is how long a finished connection keeps reading (and
+// dropping) input after its FIN before it closes.
+const closeDrain = 500 * time.Millisecond
+
+// finish ends a connection whose session is over. Closing at once with
+// unread input makes the kernel send a TCP RST, which can destroy the
+// GOAWAY in the peer's receive buffer before the peer reads it; so the
+// write side is shut after the flush (FIN follows the GOAWAY) and input
+// is read and dropped until the peer closes or closeDrain passes.
+func (sc *ServerConn) finish() {
+	if sc.finishing {
+		return
+	}
+	sc.finishing = true
+	_ = sc.c.CloseWrite()
+	sc.timer.Reset(closeDrain)
 }
 
 // wantSend notes that a Stream method queued something.
@@ -276,14 +307,20 @@ func (srv *Server) OnWritable(c *loop.Conn) {
 // deadlines share one timer.
 func (srv *Server) OnTimer(c *loop.Conn, _ *loop.Timer) {
 	sc := c.Context().(*ServerConn)
+	if sc.finishing {
+		_ = c.Close()
+		return
+	}
 	now := loop.Now()
 	if sc.s == nil {
-		if now-sc.lastRead >= int64(srv.opt.PrefaceTimeout) || sc.lastRead == 0 {
+		// The preface deadline counts from the accept, so a peer
+		// trickling its first bytes cannot hold the connection open.
+		if now-sc.openedAt >= int64(srv.opt.PrefaceTimeout) {
 			srv.stats.IdleClose.Add(1)
 			_ = c.Close()
 			return
 		}
-		sc.timer.ResetAt(sc.lastRead + int64(srv.opt.PrefaceTimeout))
+		sc.timer.ResetAt(sc.openedAt + int64(srv.opt.PrefaceTimeout))
 		return
 	}
 	s := sc.s
@@ -293,7 +330,7 @@ func (srv *Server) OnTimer(c *loop.Conn, _ *loop.Timer) {
 	if sc.shutdown == shutNotice && now >= sc.shutAt {
 		sc.finalGoaway()
 	}
-	if idle := srv.opt.IdleTimeout; idle > 0 && s.NumActiveStreams() == 0 && now-sc.lastRead >= int64(idle) && sc.shutdown == shutNone {
+	if idle := srv.opt.IdleTimeout; idle > 0 && now-sc.lastRead >= int64(idle) && sc.shutdown == shutNone {
 		srv.stats.IdleClose.Add(1)
 		_ = s.TerminateSession(h2.NoError)
 	}
@@ -301,20 +338,33 @@ func (srv *Server) OnTimer(c *loop.Conn, _ *loop.Timer) {
 	sc.armTimer()
 }
 
-// armTimer sets the timer for the earliest of the deadlines.
+// armTimer sets the timer for the earliest of the deadlines. A deadline
+// already passed (an idle connection with streams still open) is pushed
+// into the future: re-arming a timer in the past from its own callback
+// would fire it again in the same timer run.
 func (sc *ServerConn) armTimer() {
+	if sc.c.Closed() || sc.finishing {
+		return
+	}
+	now := loop.Now()
 	next := int64(0)
-	pick := func(t int64) {
-		if t > 0 && (next == 0 || t < next) {
+	pick := func(t, retry int64) {
+		if t <= 0 {
+			return
+		}
+		if t <= now {
+			t = now + retry
+		}
+		if next == 0 || t < next {
 			next = t
 		}
 	}
-	if idle := sc.srv.opt.IdleTimeout; idle > 0 {
-		pick(sc.lastRead + int64(idle))
+	if idle := int64(sc.srv.opt.IdleTimeout); idle > 0 {
+		pick(sc.lastRead+idle, idle)
 	}
-	pick(int64(sc.s.Expiry()))
+	pick(int64(sc.s.Expiry()), int64(time.Millisecond))
 	if sc.shutdown == shutNotice {
-		pick(sc.shutAt)
+		pick(sc.shutAt, int64(time.Millisecond))
 	}
 	if next != 0 && (!sc.timer.Armed() || next < sc.timer.Deadline()) {
 		sc.timer.ResetAt(next)
@@ -406,11 +456,42 @@ func (sc *ServerConn) closeStream(st *Stream, code h2.ErrorCode) {
 		// Octets never echoed still count for the connection window.
 		_ = sc.s.ConsumeConnection(int(st.held))
 	}
-	if st.out != nil {
-		st.out.Reset()
-		sc.c.Loop().Pool().PutRing(st.out)
-		st.out = nil
-	}
+	sc.giveRing(st)
 	st.reset()
 	sc.free = append(sc.free, st)
+}
+
+// takeRing gives st a streamed-response buffer if the connection's
+// budget allows. A stream that echoes what it received
+// (ConsumeAsWritten) always gets one: the peer paid for that data, one
+// window per stream, and the echo relies on its chunk fitting.
+func (sc *ServerConn) takeRing(st *Stream) bool {
+	size := sc.srv.opt.StreamBufferSize
+	if sc.ringBytes+size > sc.srv.opt.MaxConnBuffer && st.flags&(sfHold|sfManual) != sfHold {
+		sc.ringWait = append(sc.ringWait, streamRef{st, st.gen})
+		return false
+	}
+	st.out = sc.c.Loop().Pool().GetRing(size)
+	sc.ringBytes += st.out.Cap()
+	return true
+}
+
+// giveRing returns st's buffer to the pool and wakes the streams that
+// wait for one (OnWritable; a stream that still finds none waits again).
+func (sc *ServerConn) giveRing(st *Stream) {
+	if st.out == nil {
+		return
+	}
+	sc.ringBytes -= st.out.Cap()
+	st.out.Reset()
+	sc.c.Loop().Pool().PutRing(st.out)
+	st.out = nil
+	for i, r := range sc.ringWait {
+		if r.st.gen == r.gen && r.st.flags&(sfClosed|sfWantWrite) == sfWantWrite && r.st.out == nil {
+			sc.queueWritable(r.st)
+		}
+		sc.ringWait[i] = streamRef{}
+	}
+	sc.ringWait = sc.ringWait[:0]
+	sc.pending = true
 }

@@ -16,17 +16,31 @@ func streamOf(s *h2.Session, id int32) *Stream {
 	return st
 }
 
-// serverSend copies a frame into the connection's output ring. At the
-// high-water mark it takes what fits and then reports h2.ErrWouldBlock;
-// the loop calls OnWritable when the socket drained and Send resumes.
+// blockStream returns the stream of the header block being received:
+// the one OnBeginHeaders opened, without a table lookup per field.
+func blockStream(s *h2.Session, id int32) *Stream {
+	if st := connOf(s).cur; st != nil && st.id == id && st.flags&sfClosed == 0 {
+		return st
+	}
+	return streamOf(s, id)
+}
+
+// serverSend copies a frame into the connection's output ring.
 func serverSend(s *h2.Session, b []byte) (int, error) {
 	sc := connOf(s)
-	n, err := sc.c.Write(b)
+	return writeFrame(sc.c, &sc.blocked, b)
+}
+
+// writeFrame is the Send callback of both sides. At the high-water mark
+// the loop takes what fits and then the session gets h2.ErrWouldBlock;
+// blocked is set, and the loop's OnWritable clears it and resumes Send.
+func writeFrame(c *loop.Conn, blocked *bool, b []byte) (int, error) {
+	n, err := c.Write(b)
 	switch err {
 	case nil:
 		return n, nil
 	case loop.ErrWouldBlock:
-		sc.blocked = true
+		*blocked = true
 		if n > 0 {
 			return n, nil
 		}
@@ -41,11 +55,12 @@ func serverBeginHeaders(s *h2.Session, f *h2.Frame) error {
 	}
 	sc := connOf(s)
 	st := sc.newStream(f.StreamID())
+	sc.cur = st
 	return s.SetStreamUserData(st.id, st)
 }
 
 func serverHeader(s *h2.Session, f *h2.Frame, name, value []byte, _ h2.NVFlag) error {
-	if st := streamOf(s, f.StreamID()); st != nil {
+	if st := blockStream(s, f.StreamID()); st != nil {
 		st.addField(name, value, f.Cat != h2.HCatRequest)
 	}
 	return nil
@@ -54,7 +69,7 @@ func serverHeader(s *h2.Session, f *h2.Frame, name, value []byte, _ h2.NVFlag) e
 func serverFrameRecv(s *h2.Session, f *h2.Frame) error {
 	switch f.Type() {
 	case h2.FrameHeaders:
-		st := streamOf(s, f.StreamID())
+		st := blockStream(s, f.StreamID())
 		if st == nil || st.flags&sfClosed != 0 {
 			return nil
 		}

@@ -49,6 +49,7 @@ const (
 	sfTrailers                          // trailers set: the body ends without END_STREAM
 	sfClosed                            // the session closed the stream
 	sfUpgrade                           // stream 1 of an HTTP/1.1 upgrade
+	sfManual                            // ConsumeManually: credit only through Consume
 )
 
 // ID returns the HTTP/2 stream identifier.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"strconv"
+	"strings"
 
 	"github.com/ngloop/ngloop/h2"
 )
@@ -180,7 +181,13 @@ func (sc *ServerConn) refuse(code int, reason string) (int, bool) {
 }
 
 // parseH1 parses a request line and header fields (each line ending in
-// CRLF). Field names are lower-cased in place.
+// CRLF). Field names are lower-cased in place. It is strict where a
+// lenient reading would let a request mean two things to two parsers
+// (request smuggling, RFC 9112, Sections 6.3 and 11.2): tokens must be
+// tchars, the target and field values must hold no control characters
+// (a bare CR or LF inside a line is refused, RFC 9110, Section 5.5),
+// Content-Length must be digits only and agree when repeated, and Host
+// may appear once (RFC 9112, Section 3.2).
 func parseH1(head []byte, r *h1Request) bool {
 	line, rest, ok := cutLine(head)
 	if !ok {
@@ -192,10 +199,16 @@ func parseH1(head []byte, r *h1Request) bool {
 		return false
 	}
 	r.method, r.target = line[:sp1], line[sp1+1:sp2]
-	if len(r.target) == 0 || r.target[0] != '/' {
+	if len(r.target) == 0 || r.target[0] != '/' || !isToken(r.method) {
 		return false // origin-form only (RFC 9112, Section 3.2.1)
 	}
+	for _, c := range r.target {
+		if c <= ' ' || c >= 0x7f {
+			return false
+		}
+	}
 	r.contentLength = 0
+	haveLength := false
 	for len(rest) > 0 {
 		line, rest, ok = cutLine(rest)
 		if !ok {
@@ -206,16 +219,25 @@ func parseH1(head []byte, r *h1Request) bool {
 			return false
 		}
 		name := line[:colon]
+		if !isToken(name) {
+			return false // also obs-fold and whitespace before the colon
+		}
 		for i, c := range name {
 			if c >= 'A' && c <= 'Z' {
 				name[i] = c + 'a' - 'A'
-			} else if c <= ' ' || c >= 0x7f {
-				return false
 			}
 		}
 		value := bytes.Trim(line[colon+1:], " \t")
+		for _, c := range value {
+			if (c < ' ' && c != '\t') || c == 0x7f {
+				return false
+			}
+		}
 		switch string(name) {
 		case "host":
+			if r.host != nil {
+				return false
+			}
 			r.host = value
 			continue
 		case "upgrade":
@@ -230,11 +252,14 @@ func parseH1(head []byte, r *h1Request) bool {
 			r.nSettings++
 			continue
 		case "content-length":
-			n, err := strconv.ParseInt(string(value), 10, 64)
-			if err != nil || n < 0 {
+			n, ok := parseDigits(value)
+			if !ok || (haveLength && n != r.contentLength) {
 				return false
 			}
-			r.contentLength = n
+			if haveLength {
+				continue // the same length again: carried once
+			}
+			r.contentLength, haveLength = n, true
 		case "transfer-encoding":
 			r.chunked = true
 			continue
@@ -249,6 +274,44 @@ func parseH1(head []byte, r *h1Request) bool {
 		r.fields = append(r.fields, [2][]byte{name, value})
 	}
 	return len(r.host) > 0
+}
+
+// parseDigits parses 1*DIGIT (RFC 9110, Section 8.6): no sign, no
+// spaces, no list, and no more than fits an int64.
+func parseDigits(v []byte) (int64, bool) {
+	if len(v) == 0 || len(v) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+// isToken reports whether b is a non-empty token (RFC 9110, Section
+// 5.6.2).
+func isToken(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if !isTchar(c) {
+			return false
+		}
+	}
+	return true
+}
+
+func isTchar(c byte) bool {
+	switch {
+	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		return true
+	}
+	return c < 0x80 && strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }
 
 func cutLine(b []byte) (line, rest []byte, ok bool) {

@@ -13,9 +13,10 @@ import (
 // Errors returned by the glue. Compare with errors.Is.
 var (
 	// ErrWouldBlock is returned by Conn.Write when the stream's queued
-	// output reached Config.StreamHighWater; the bytes counted in n were
-	// taken. Handler.OnStreamWritable follows once the queue drains to
-	// half. It is loop.ErrWouldBlock.
+	// output reached Config.StreamHighWater (or the connection's
+	// Config.ConnHighWater); the bytes counted in n were taken.
+	// Handler.OnStreamWritable follows once the queues drain to half. It
+	// is loop.ErrWouldBlock.
 	ErrWouldBlock = loop.ErrWouldBlock
 	// ErrConnClosed is returned by calls on a connection that is closing,
 	// draining or gone.
@@ -68,6 +69,9 @@ type Config struct {
 	// of what the connection has taken (flow and congestion control
 	// decide how fast that is). Default 256 KiB.
 	StreamHighWater int
+	// ConnHighWater bounds the bytes queued on all streams of a
+	// connection together. Default 4 MiB.
+	ConnHighWater int
 	// MaxDatagramsPerFlush bounds the datagrams one connection writes in
 	// one turn before the other connections of its loop get theirs.
 	// Default 256.
@@ -116,6 +120,7 @@ const (
 	DefaultMaxConns             = 10000
 	DefaultMaxHandshakes        = 1000
 	DefaultStreamHighWater      = 256 << 10
+	DefaultConnHighWater        = 4 << 20
 	DefaultMaxDatagramsPerFlush = 256
 	DefaultCIDLen               = 8
 	DefaultStatelessResetRate   = 100
@@ -130,6 +135,9 @@ func (c Config) withDefaults(server bool) Config {
 	}
 	if c.StreamHighWater <= 0 {
 		c.StreamHighWater = DefaultStreamHighWater
+	}
+	if c.ConnHighWater <= 0 {
+		c.ConnHighWater = DefaultConnHighWater
 	}
 	if c.MaxDatagramsPerFlush <= 0 {
 		c.MaxDatagramsPerFlush = DefaultMaxDatagramsPerFlush

@@ -27,6 +27,7 @@ type Conn struct {
 	streams   map[int64]*stream
 	sendq     []*stream // streams with queued output or a FIN to send
 	rr        int       // round-robin start in sendq
+	queued    int       // bytes queued on all streams (ConnHighWater)
 	wantq     []*stream // streams owed OnStreamWritable
 	wantSpare []*stream
 
@@ -203,7 +204,7 @@ func (c *Conn) readPkt(d *loop.Datagram) {
 	path := quic.Path{Local: local, Remote: d.Remote}
 	pi := quic.PktInfo{ECN: d.ECN}
 	err := c.q.ReadPkt(&path, &pi, d.Data, tstamp(loop.Now()))
-	if err == nil && !c.handshook && c.q.Info().PacketsReceived == 0 {
+	if err == nil && c.q.IsServer() && !c.handshook && c.q.Info().PacketsReceived == 0 {
 		// The datagram that created a server Conn held nothing it could
 		// decrypt: forget the Conn at once instead of holding a TLS stack
 		// for the handshake timeout.

@@ -2,6 +2,7 @@ package quicconn
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/ngloop/ngloop/loop"
 	"github.com/ngloop/ngloop/quic"
@@ -33,7 +34,7 @@ func (c *Conn) flush() {
 		}
 	}
 	if budget <= 0 {
-		c.markDirty() // more to send: the other connections go first
+		c.queueFlush(true) // more to send: reading and the other connections go first
 	}
 	c.settle()
 }
@@ -100,9 +101,9 @@ func (c *Conn) writeStream(s *stream, ts quic.Tstamp, budget int) (stop bool, _ 
 		n, consumed, err := c.q.WriteStream(&c.path, &c.pi, dest, flags, s.id, data, ts)
 		if consumed > 0 {
 			s.out.Discard(consumed)
+			c.queued -= consumed
 			if s.out.Len() == 0 {
-				c.ss.l.Pool().PutRing(s.out)
-				s.out = nil
+				c.releaseRing(s)
 			}
 		}
 		if n > 0 {
@@ -129,10 +130,7 @@ func (c *Conn) writeStream(s *stream, ts quic.Tstamp, budget int) (stop bool, _ 
 		case quic.ErrStreamShutWR, quic.ErrStreamNotFound:
 			// The FIN went out in an earlier datagram, or the stream was
 			// reset (STOP_SENDING) or forgotten.
-			if s.out != nil {
-				c.ss.l.Pool().PutRing(s.out)
-				s.out = nil
-			}
+			c.releaseRing(s)
 			s.finDone = true
 			return false, budget
 		default:
@@ -204,7 +202,17 @@ func (c *Conn) settle() {
 		c.timer.Stop()
 		return
 	}
-	if dl := int64(exp) - tsOffset; !c.timer.Armed() || c.timer.Deadline() != dl {
+	dl := int64(exp) - tsOffset
+	// A deadline already past (a delayed ACK that only WritePkt clears)
+	// waits for the next turn, not the current timer run, so a
+	// connection that cannot send (full socket queue) does not spin here.
+	if now := loop.Now(); dl <= now {
+		dl = now
+		if c.wantSock {
+			dl += int64(time.Millisecond)
+		}
+	}
+	if !c.timer.Armed() || c.timer.Deadline() != dl {
 		c.timer.ResetAt(dl)
 	}
 }
@@ -248,12 +256,8 @@ func (c *Conn) closeNow(e *quic.CCErr) {
 	if c.gone {
 		return
 	}
-	ts := tstamp(loop.Now())
 	if c.q.CloseError() == nil {
-		c.writeClose(e, ts)
-		if c.q.CloseError() == nil {
-			c.release()
-		}
+		c.writeClose(e, tstamp(loop.Now()))
 	}
 	ce := c.q.CloseError()
 	if ce == nil {
@@ -265,20 +269,12 @@ func (c *Conn) closeNow(e *quic.CCErr) {
 
 // discard forgets a connection without a word to the peer or handler.
 func (c *Conn) discard() {
-	if c.q.CloseError() == nil {
-		c.release()
-	}
 	c.notified = true
 	c.remove()
 }
 
-// release makes the quic.Conn free its TLS stack: closing it writes a
-// CONNECTION_CLOSE, here into scratch space that is never sent.
-func (c *Conn) release() {
-	_, _ = c.q.WriteConnectionClose(nil, nil, c.ss.scratch[:], &quic.CCErr{Type: quic.CCErrTypeTransport}, tstamp(loop.Now()))
-}
-
-// remove takes the connection out of its socket's tables.
+// remove takes the connection out of its socket's tables and releases
+// the quic.Conn (its TLS stack's goroutine and buffers).
 func (c *Conn) remove() {
 	if c.gone {
 		return
@@ -301,6 +297,7 @@ func (c *Conn) remove() {
 	for _, s := range c.streams {
 		c.dropOutput(s)
 	}
+	c.q.Del()
 	ep := ss.ep
 	ep.conns.Add(-1)
 	if !c.handshook {

@@ -32,8 +32,9 @@ type StreamCreditHandler interface {
 }
 
 // Write queues p on stream id, and with fin the end of the stream after
-// it. At most Config.StreamHighWater bytes wait per stream; Write takes
-// what fits, and fin only counts if all of p was taken.
+// it. At most Config.StreamHighWater bytes wait per stream and
+// Config.ConnHighWater per connection; Write takes what fits, and fin
+// only counts if all of p was taken.
 //
 // Returns the bytes taken and nil, or one of: ErrWouldBlock — the queue
 // is full, n bytes were taken; OnStreamWritable follows; ErrConnClosed;
@@ -54,18 +55,18 @@ func (c *Conn) Write(id int64, p []byte, fin bool) (int, error) {
 	if s.fin || s.dead {
 		return 0, ErrStreamClosed
 	}
-	hw := c.ss.ep.cfg.StreamHighWater
-	n := len(p)
+	cfg := &c.ss.ep.cfg
+	hw := cfg.StreamHighWater
+	n := min(len(p), max(0, cfg.ConnHighWater-c.queued))
 	if s.out != nil {
 		n = min(n, hw-s.out.Len())
 	} else {
 		n = min(n, hw)
 	}
 	if n > 0 {
-		if s.out == nil {
-			s.out = c.ss.l.Pool().GetRing(hw)
-		}
+		c.reserve(s, n, hw)
 		s.out.Write(p[:n])
+		c.queued += n
 	}
 	if n < len(p) {
 		if !s.want {
@@ -80,6 +81,29 @@ func (c *Conn) Write(id int64, p []byte, fin bool) (int, error) {
 		c.queue(s)
 	}
 	return n, nil
+}
+
+// reserve makes room for n more bytes in s.out, which is sized to what
+// is queued (a size class of the pool), not to StreamHighWater: the loop's
+// pool keeps only a few large rings, and a stream writing a small message
+// must not take (and, when many streams write in one turn, allocate) a
+// ring of the full high-water mark. A ring that is too small is swapped
+// for a larger one, at most hw.
+func (c *Conn) reserve(s *stream, n, hw int) {
+	pool := c.ss.l.Pool()
+	if s.out == nil {
+		s.out = pool.GetRing(min(n, hw))
+		return
+	}
+	if s.out.Free() >= n {
+		return
+	}
+	r := pool.GetRing(min(s.out.Len()+n, hw))
+	a, b := s.out.Peek()
+	r.Write(a)
+	r.Write(b)
+	pool.PutRing(s.out)
+	s.out = r
 }
 
 // CloseStream ends stream id's send side (FIN) after its queued output.
@@ -156,11 +180,17 @@ func (c *Conn) queue(s *stream) {
 
 // dropOutput throws away what a stream still had to send.
 func (c *Conn) dropOutput(s *stream) {
+	c.releaseRing(s)
+	s.fin, s.finDone = true, true
+}
+
+// releaseRing hands a stream's queue back to the loop's pool.
+func (c *Conn) releaseRing(s *stream) {
 	if s.out != nil {
+		c.queued -= s.out.Len()
 		c.ss.l.Pool().PutRing(s.out)
 		s.out = nil
 	}
-	s.fin, s.finDone = true, true
 }
 
 // forget drops the glue's state of a stream the connection closed.
@@ -171,13 +201,17 @@ func (c *Conn) forget(s *stream) {
 }
 
 // notifyWritable calls OnStreamWritable for streams whose Write returned
-// ErrWouldBlock and whose queue drained to half. It reports whether it
-// called any.
+// ErrWouldBlock once their queue drained to half of StreamHighWater and
+// the connection's to half of ConnHighWater. It reports whether it called
+// any.
 func (c *Conn) notifyWritable() bool {
 	if len(c.wantq) == 0 {
 		return false
 	}
 	half := c.ss.ep.cfg.StreamHighWater / 2
+	if c.queued > c.ss.ep.cfg.ConnHighWater/2 {
+		return false
+	}
 	list := c.wantq
 	c.wantq = c.wantSpare[:0]
 	called := false

@@ -36,7 +36,7 @@ func TestInteropDatagramQuicGoClient(t *testing.T) {
 	ln := startServer(t, 1, &Config{Params: params, Handler: h})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	c, err := quicgo.DialAddr(ctx, udpAddr(ln).String(), clientTLS(t), &quicgo.Config{EnableDatagrams: true, MaxIdleTimeout: 10 * time.Second})
+	c, err := quicgo.DialAddr(ctx, udpAddr(ln).String(), clientTLS(), &quicgo.Config{EnableDatagrams: true, MaxIdleTimeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ func TestECNValidatesOverLoopback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl, err := NewClient(e, "127.0.0.1:0", &Config{TLS: clientTLS(t)})
+	cl, err := NewClient(e, "127.0.0.1:0", &Config{TLS: clientTLS()})
 	if err != nil {
 		t.Fatal(err)
 	}

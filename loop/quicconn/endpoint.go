@@ -56,7 +56,6 @@ type sockState struct {
 	shutdown bool
 	resets   resetLimiter
 	flushing bool
-	scratch  [quic.MaxUDPPayloadSize * 2]byte // CONNECTION_CLOSE of discarded Conns
 }
 
 func newEndpoint(e *loop.Engine, addr string, cfg *Config, server bool) (*endpoint, error) {
@@ -301,7 +300,11 @@ func (ss *sockState) accept(d *loop.Datagram) *Conn {
 }
 
 // markDirty queues c for the flush at the end of the loop's turn.
-func (c *Conn) markDirty() {
+func (c *Conn) markDirty() { c.queueFlush(false) }
+
+// queueFlush queues c for a flush, in the next turn if later is set (or
+// if called from a flush), so that the loop reads in between.
+func (c *Conn) queueFlush(later bool) {
 	if c.dirty || c.gone {
 		return
 	}
@@ -315,7 +318,7 @@ func (c *Conn) markDirty() {
 		// before the send queue goes out with sendmmsg. A connection
 		// dirtied again by its own flush waits for the next turn, so
 		// reading is not starved.
-		if ss.flushing {
+		if ss.flushing || later {
 			ss.flushT.ResetAt(loop.Now())
 		} else {
 			ss.flushT.ResetAt(0)

@@ -7,6 +7,11 @@ import "github.com/ngloop/ngloop/quic"
 // per-connection state needs no locks. Data slices are valid only
 // during the call. Writes and other calls made inside a method are
 // queued and go out, batched with sendmmsg, when the loop's turn ends.
+//
+// A listener's Config.Handler serves all its connections, which live on
+// several loops at once: keep per-connection state in Conn.SetContext,
+// or give each connection its own handler with Conn.SetHandler (in
+// OnHandshake, say).
 type Handler interface {
 	// OnHandshake runs once the TLS handshake completed; c.ALPN() is
 	// known from here on.
@@ -20,7 +25,8 @@ type Handler interface {
 	// what a peer can make it buffer.
 	OnStreamData(c *Conn, id int64, data []byte, fin bool)
 	// OnStreamWritable runs after Write returned ErrWouldBlock for
-	// stream id, once its queue drained to half of StreamHighWater.
+	// stream id, once its queue drained to half of StreamHighWater (and
+	// the connection's to half of ConnHighWater).
 	OnStreamWritable(c *Conn, id int64)
 	// OnStreamReset: the peer reset its sending side of the stream with
 	// code (RESET_STREAM); no more data comes.

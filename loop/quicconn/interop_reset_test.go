@@ -2,15 +2,8 @@ package quicconn
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"io"
-	"math/big"
 	"net"
 	"sync"
 	"testing"
@@ -21,46 +14,6 @@ import (
 	"github.com/ngloop/ngloop/loop"
 	"github.com/ngloop/ngloop/quic/lbcid"
 )
-
-const testALPN = "echo"
-
-var (
-	certOnce sync.Once
-	certTLS  tls.Certificate
-	certPool *x509.CertPool
-)
-
-func testCert(t testing.TB) (tls.Certificate, *x509.CertPool) {
-	certOnce.Do(func() {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			panic(err)
-		}
-		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"},
-			DNSNames: []string{"localhost"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-			KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-			BasicConstraintsValid: true, IsCA: true}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-		if err != nil {
-			panic(err)
-		}
-		leaf, _ := x509.ParseCertificate(der)
-		certPool = x509.NewCertPool()
-		certPool.AddCert(leaf)
-		certTLS = tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
-	})
-	return certTLS, certPool
-}
-
-func serverTLS(t testing.TB) *tls.Config {
-	c, _ := testCert(t)
-	return &tls.Config{Certificates: []tls.Certificate{c}, NextProtos: []string{testALPN}}
-}
-
-func clientTLS(t testing.TB) *tls.Config {
-	_, p := testCert(t)
-	return &tls.Config{RootCAs: p, ServerName: "localhost", NextProtos: []string{testALPN}}
-}
 
 // echoHandler echoes every stream.
 type echoHandler struct{ BaseHandler }
@@ -170,7 +123,7 @@ func TestInteropStatelessReset(t *testing.T) {
 	relay := newSwitchRelay(t, udpAddr(a))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, err := quicgo.DialAddr(ctx, relay.front.LocalAddr().String(), clientTLS(t), &quicgo.Config{MaxIdleTimeout: 10 * time.Second})
+	c, err := quicgo.DialAddr(ctx, relay.front.LocalAddr().String(), clientTLS(), &quicgo.Config{MaxIdleTimeout: 10 * time.Second})
 	if err != nil {
 		t.Fatalf("quic-go dial: %v", err)
 	}
@@ -282,7 +235,7 @@ func TestLoadBalancerCIDsRouteToTheirSocket(t *testing.T) {
 	}
 	tr1 := &quicgo.Transport{Conn: listen()}
 	defer tr1.Close()
-	c, err := tr1.Dial(ctx, udpAddr(ln), clientTLS(t), &quicgo.Config{MaxIdleTimeout: 10 * time.Second})
+	c, err := tr1.Dial(ctx, udpAddr(ln), clientTLS(), &quicgo.Config{MaxIdleTimeout: 10 * time.Second})
 	if err != nil {
 		t.Fatalf("quic-go dial: %v", err)
 	}

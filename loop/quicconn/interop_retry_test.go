@@ -34,7 +34,7 @@ func TestInteropRetry(t *testing.T) {
 	defer cancel()
 	store := quicgo.NewLRUTokenStore(4, 4)
 	conf := &quicgo.Config{MaxIdleTimeout: 10 * time.Second, TokenStore: store}
-	c, err := quicgo.DialAddr(ctx, udpAddr(ln).String(), clientTLS(t), conf)
+	c, err := quicgo.DialAddr(ctx, udpAddr(ln).String(), clientTLS(), conf)
 	if err != nil {
 		t.Fatalf("quic-go dial through Retry: %v", err)
 	}
@@ -52,7 +52,7 @@ func TestInteropRetry(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	c.CloseWithError(0, "")
-	c2, err := quicgo.DialAddr(ctx, udpAddr(ln).String(), clientTLS(t), conf)
+	c2, err := quicgo.DialAddr(ctx, udpAddr(ln).String(), clientTLS(), conf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestInteropRetryEveryConnectionWithoutTokenStore(t *testing.T) {
 	defer cancel()
 	for i := 0; i < 2; i++ {
 		before := ln.Stats().Retries
-		c, err := quicgo.DialAddr(ctx, udpAddr(ln).String(), clientTLS(t), &quicgo.Config{MaxIdleTimeout: 10 * time.Second})
+		c, err := quicgo.DialAddr(ctx, udpAddr(ln).String(), clientTLS(), &quicgo.Config{MaxIdleTimeout: 10 * time.Second})
 		if err != nil {
 			t.Fatalf("dial %d: %v", i, err)
 		}

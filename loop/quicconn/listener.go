@@ -72,7 +72,8 @@ func (cl *Client) Stats() Stats { return cl.ep.stats() }
 //
 // Returns the connection, or one of: ErrHandshake (wrapping the close
 // reason) — the handshake failed or timed out; ctx.Err() — ctx ended
-// first (the connection is closed); loop.ErrStopped; an address error.
+// first (the connection is closed); loop.ErrNotStarted; loop.ErrStopped;
+// an address error.
 func (cl *Client) Dial(ctx context.Context, addr string, h Handler, userCtx any) (*Conn, error) {
 	ep := cl.ep
 	host, _, err := net.SplitHostPort(addr)
@@ -92,6 +93,9 @@ func (cl *Client) Dial(ctx context.Context, addr string, h Handler, userCtx any)
 	}
 	ss := ep.socks[int(ep.nextSock.Add(1)-1)%len(ep.socks)]
 	sock := ss.sock
+	if sock.Loop() == nil {
+		return nil, loop.ErrNotStarted
+	}
 	done := make(chan error, 1)
 	var c *Conn
 	start := func() {

@@ -1,4 +1,4 @@
-package main
+package quicserve
 
 import (
 	"bytes"
@@ -96,35 +96,43 @@ func (h *hqServer) OnStreamData(c *quicconn.Conn, id int64, data []byte, fin boo
 		_ = c.ResetStream(id, hqErrorCode)
 		return
 	}
-	f, err := h.open(name)
+	f, size, err := h.open(name)
 	if err != nil {
 		_ = c.ResetStream(id, hqErrorCode)
 		return
 	}
 	st.file = f
-	st.buf = make([]byte, 64<<10)
+	// A read buffer no larger than the file (plus one byte, so the read
+	// after the last one sees EOF), at most maxReadBuf: small files are
+	// the common case under load.
+	st.buf = make([]byte, min(size+1, maxReadBuf))
 	h.send(c, id, st)
 }
 
-// open resolves a request path inside the root.
-func (h *hqServer) open(name string) (*os.File, error) {
+// maxReadBuf bounds the per-stream buffer files are read through.
+const maxReadBuf = 64 << 10
+
+// open resolves a request path inside the root and returns the file and
+// its size.
+func (h *hqServer) open(name string) (*os.File, int64, error) {
 	name = strings.TrimSpace(name)
 	if !strings.HasPrefix(name, "/") {
-		return nil, os.ErrNotExist
+		return nil, 0, os.ErrNotExist
 	}
 	clean := path.Clean(name)[1:]
 	if clean == "" || clean != name[1:] && strings.Contains(name, "..") {
-		return nil, os.ErrNotExist
+		return nil, 0, os.ErrNotExist
 	}
 	f, err := h.root.Open(clean)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, os.ErrNotExist
+		return nil, 0, os.ErrNotExist
 	}
-	return f, nil
+	return f, fi.Size(), nil
 }
 
 // send queues file data until the stream's queue is full or the file

@@ -1,4 +1,4 @@
-package main
+package quicserve
 
 import (
 	"errors"
@@ -6,12 +6,14 @@ import (
 	"github.com/ngloop/ngloop/loop/quicconn"
 )
 
-// echoHandler echoes each bidirectional stream's bytes back on the same
+// Echo echoes each bidirectional stream's bytes back on the same
 // stream, FIN included. Flow control is manual: credit for received
 // bytes goes back to the client only once they were queued for the echo,
 // so a client that sends without reading is held to the stream and
-// connection windows and the server's memory stays bounded.
-type echoHandler struct {
+// connection windows and the server's memory stays bounded. Use it on a
+// listener with quic.Settings.ManualFlowControl (Listen sets it); the
+// zero value is ready.
+type Echo struct {
 	quicconn.BaseHandler
 	// pending holds what could not be queued yet, per stream; streams
 	// that keep up never appear here.
@@ -23,7 +25,7 @@ type echoPending struct {
 	fin bool
 }
 
-func (h *echoHandler) OnStreamData(c *quicconn.Conn, id int64, data []byte, fin bool) {
+func (h *Echo) OnStreamData(c *quicconn.Conn, id int64, data []byte, fin bool) {
 	if id&2 != 0 {
 		c.Consume(id, len(data)) // unidirectional: nothing to echo on
 		return
@@ -43,7 +45,7 @@ func (h *echoHandler) OnStreamData(c *quicconn.Conn, id int64, data []byte, fin 
 	}
 }
 
-func (h *echoHandler) OnStreamWritable(c *quicconn.Conn, id int64) {
+func (h *Echo) OnStreamWritable(c *quicconn.Conn, id int64) {
 	p := h.pending[id]
 	if p == nil {
 		return
@@ -56,6 +58,6 @@ func (h *echoHandler) OnStreamWritable(c *quicconn.Conn, id int64) {
 	}
 }
 
-func (h *echoHandler) OnStreamClose(_ *quicconn.Conn, id int64, _ uint64) {
+func (h *Echo) OnStreamClose(_ *quicconn.Conn, id int64, _ uint64) {
 	delete(h.pending, id)
 }
