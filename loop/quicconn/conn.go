@@ -44,6 +44,8 @@ type Conn struct {
 	prev      *Conn
 
 	dial chan error // client: Dial waits for the handshake here
+
+	dgrams [][]byte // DATAGRAM payloads queued by SendDatagram
 }
 
 // stream is the glue's part of a stream: output queued by Write that the

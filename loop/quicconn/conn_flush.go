@@ -26,6 +26,7 @@ func (c *Conn) flush() {
 		c.writeClose(c.closeReq, ts)
 	}
 	budget := c.ss.ep.cfg.MaxDatagramsPerFlush
+	budget = c.writeDatagrams(ts, budget)
 	for round := 0; round < 16 && !c.wantSock; round++ {
 		budget = c.writeStreams(ts, budget)
 		budget = c.writePkts(ts, budget)
