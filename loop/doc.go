@@ -94,6 +94,13 @@
 // connection ID). Each socket's Loop runs Timers and Execute like a TCP
 // loop, its earliest timer deadline being the epoll_wait timeout.
 //
+// Where the kernel has UDP_SEGMENT (GSO), a run of queued datagrams to
+// one peer with one size (the last may be shorter) and one ECN mark goes
+// as a single sendmmsg entry; a kernel that refuses it at send time
+// (EIO, EINVAL, ENOPROTOOPT) turns GSO off for the socket and nothing is
+// lost (UDPStats.GSOFallbacks). UDPConfig.GRO turns on UDP_GRO: coalesced
+// buffers are split back into datagrams before OnDatagram.
+//
 // # Shutdown
 //
 // Stop refuses new connections (accepted ones are closed at once, Dial

@@ -80,6 +80,16 @@ type UDPConfig struct {
 	// SocketRecvBuffer and SocketSendBuffer set SO_RCVBUF and SO_SNDBUF
 	// when positive.
 	SocketRecvBuffer, SocketSendBuffer int
+	// DisableGSO turns off UDP generic segmentation offload (UDP_SEGMENT),
+	// which is used when the kernel has it: runs of queued datagrams to
+	// one peer of one size leave as one sendmmsg entry. A kernel that
+	// refuses it at send time (EIO, EINVAL, ENOPROTOOPT) turns it off for
+	// the socket and the datagrams go out one by one.
+	DisableGSO bool
+	// GRO turns on UDP generic receive offload (UDP_GRO) where the kernel
+	// has it: several datagrams of one flow arrive in one buffer and are
+	// split before OnDatagram. It makes each receive slot 64 KiB.
+	GRO bool
 }
 
 func (c UDPConfig) withDefaults() UDPConfig {
@@ -128,4 +138,7 @@ type UDPStats struct {
 	SendErrors           uint64 // datagrams the kernel refused with an error other than EAGAIN
 	WouldBlock           uint64 // sends refused with ErrWouldBlock
 	RecvCalls, SendCalls uint64 // recvmmsg and sendmmsg calls
+	GSOSends             uint64 // sendmmsg entries carrying several datagrams (UDP_SEGMENT)
+	GSOFallbacks         uint64 // times the kernel refused UDP_SEGMENT and GSO was turned off
+	GROReceives          uint64 // received buffers holding several datagrams (UDP_GRO)
 }

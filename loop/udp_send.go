@@ -20,6 +20,9 @@ type sendQueue struct {
 	slots   []msgSlot
 	meta    []slotMeta
 	hdr     []mmsghdr
+	iovs    []unix.Iovec        // one per queued datagram of a batch
+	gctl    [][controlSize]byte // per entry: ECN + UDP_SEGMENT
+	runs    []int               // per entry: datagrams it carries
 	head, n int
 	batch   int
 	blocked bool // the kernel said EAGAIN; waiting for EPOLLOUT
@@ -34,6 +37,9 @@ func (q *sendQueue) init(cfg UDPConfig) {
 		q.slots[i].buf = make([]byte, cfg.MaxDatagram)
 	}
 	q.hdr = make([]mmsghdr, cfg.Batch)
+	q.iovs = make([]unix.Iovec, cfg.SendQueue)
+	q.gctl = make([][controlSize]byte, cfg.Batch)
+	q.runs = make([]int, cfg.Batch)
 	q.batch = cfg.Batch
 }
 
@@ -102,26 +108,13 @@ func (s *UDPSocket) WriteTo(p []byte, to netip.AddrPort, ecn uint8) error {
 func (s *UDPSocket) Pending() int { return s.send.n }
 
 // flush hands queued datagrams to the kernel with sendmmsg until the
-// queue is empty or the kernel would block.
+// queue is empty or the kernel would block. With GSO a run of datagrams
+// to one peer goes as one entry (see udp_gso.go).
 func (s *UDPSocket) flush() {
 	q := &s.send
 	for q.n > 0 && !q.blocked {
-		k := min(q.n, q.batch)
-		for j := 0; j < k; j++ {
-			i := (q.head + j) % len(q.slots)
-			sl := &q.slots[i]
-			h := &q.hdr[j]
-			m := &q.meta[i]
-			sl.iov.Base = unsafe.SliceData(sl.buf)
-			sl.iov.SetLen(m.n)
-			h.hdr = unix.Msghdr{Name: &sl.name[0], Namelen: m.nameLen, Iov: &sl.iov}
-			h.hdr.SetIovlen(1)
-			if m.ctlLen > 0 {
-				h.hdr.Control = &sl.ctl[0]
-				h.hdr.SetControllen(m.ctlLen)
-			}
-		}
-		sent, errno := sendmmsg(s.fd, q.hdr[:k])
+		entries, _ := s.buildBatch()
+		sent, errno := sendmmsgFn(s.fd, q.hdr[:entries])
 		s.stats.SendCalls++
 		switch {
 		case errno == unix.EINTR:
@@ -129,20 +122,29 @@ func (s *UDPSocket) flush() {
 		case errno == unix.EAGAIN:
 			q.blocked = true
 			s.setWriteInterest(true)
+		case q.runs[0] > 1 && (errno == unix.EIO || errno == unix.EINVAL || errno == unix.ENOPROTOOPT):
+			// The kernel or the device cannot segment (no checksum
+			// offload, for one): send datagram by datagram from now on.
+			s.gso = false
+			s.stats.GSOFallbacks++
+			continue
 		case errno != 0:
-			// The first datagram of the batch failed (for example
-			// EMSGSIZE or an unreachable peer): drop it and go on;
-			// UDP promises no delivery.
-			s.stats.SendErrors++
+			// The first entry failed (for example EMSGSIZE or an
+			// unreachable peer): drop it and go on; UDP promises no
+			// delivery.
+			s.stats.SendErrors += uint64(q.runs[0])
 			sent = 1
 		}
 		for j := 0; j < sent; j++ {
-			q.slots[q.head].iov.Base = nil
-			q.head = (q.head + 1) % len(q.slots)
-			q.n--
-		}
-		if errno == 0 {
-			s.stats.Sent += uint64(sent)
+			r := q.runs[j]
+			q.head = (q.head + r) % len(q.slots)
+			q.n -= r
+			if errno == 0 {
+				s.stats.Sent += uint64(r)
+				if r > 1 {
+					s.stats.GSOSends++
+				}
+			}
 		}
 	}
 	q.dirty = q.n > 0
@@ -150,6 +152,45 @@ func (s *UDPSocket) flush() {
 		q.want = false
 		s.ul.h.OnWritable(s)
 	}
+}
+
+// buildBatch wires up to Batch sendmmsg entries over the queued
+// datagrams and returns the number of entries and of datagrams covered.
+func (s *UDPSocket) buildBatch() (entries, pos int) {
+	q := &s.send
+	for entries < q.batch && pos < q.n {
+		i := (q.head + pos) % len(q.slots)
+		r := 1
+		if s.gso {
+			r = q.gsoRun(q.head+pos, q.n-pos)
+		}
+		for x := 0; x < r; x++ {
+			si := (q.head + pos + x) % len(q.slots)
+			iov := &q.iovs[pos+x]
+			iov.Base = unsafe.SliceData(q.slots[si].buf)
+			iov.SetLen(q.meta[si].n)
+		}
+		m := &q.meta[i]
+		sl := &q.slots[i]
+		h := &q.hdr[entries]
+		h.hdr = unix.Msghdr{Name: &sl.name[0], Namelen: m.nameLen, Iov: &q.iovs[pos]}
+		h.hdr.SetIovlen(r)
+		switch {
+		case r > 1:
+			c := q.gctl[entries][:]
+			copy(c, sl.ctl[:m.ctlLen])
+			n := putSegment(c, m.ctlLen, uint16(m.n))
+			h.hdr.Control = &c[0]
+			h.hdr.SetControllen(n)
+		case m.ctlLen > 0:
+			h.hdr.Control = &sl.ctl[0]
+			h.hdr.SetControllen(m.ctlLen)
+		}
+		q.runs[entries] = r
+		pos += r
+		entries++
+	}
+	return entries, pos
 }
 
 // setWriteInterest adds or removes EPOLLOUT for the socket.

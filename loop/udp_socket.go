@@ -37,6 +37,8 @@ type UDPSocket struct {
 	dg      Datagram // handed to OnDatagram; reused so nothing escapes per datagram
 
 	send    sendQueue
+	gso     bool // UDP_SEGMENT in use
+	gro     bool // UDP_GRO in use
 	stats   UDPStats
 	closing bool // Close called: flush, then exit
 	stopNow atomic.Bool
@@ -194,10 +196,16 @@ func (ul *UDPListener) openSocket(index int) (*UDPSocket, error) {
 		}
 	}
 	cfg := ul.cfg
+	s.gso = !cfg.DisableGSO && probeGSO(fd)
+	s.gro = cfg.GRO && enableGRO(fd)
+	recvSize := cfg.MaxDatagram
+	if s.gro {
+		recvSize = max(recvSize, groRecvBytes)
+	}
 	s.recv = make([]msgSlot, cfg.Batch)
 	s.recvHdr = make([]mmsghdr, cfg.Batch)
 	for i := range s.recv {
-		s.recv[i].buf = make([]byte, cfg.MaxDatagram)
+		s.recv[i].buf = make([]byte, recvSize)
 	}
 	s.send.init(cfg)
 	return s, nil
@@ -328,11 +336,32 @@ func (s *UDPSocket) readBatches() {
 				s.stats.Truncated++
 				continue
 			}
-			s.stats.Received++
-			d := &s.dg
-			*d = Datagram{Data: slot.buf[:h.n], Remote: decodeSockaddr(slot.name[:])}
-			d.ECN, d.Local = parseControl(slot.ctl[:h.hdr.Controllen])
-			s.deliver(d)
+			ctl := slot.ctl[:h.hdr.Controllen]
+			data := slot.buf[:h.n]
+			remote := decodeSockaddr(slot.name[:])
+			ecn, local := parseControl(ctl)
+			seg := len(data)
+			if s.gro {
+				if g := groSize(ctl); g > 0 && g < len(data) {
+					seg = g
+					s.stats.GROReceives++
+				}
+			}
+			for len(data) > 0 || seg == 0 {
+				k := min(seg, len(data))
+				s.stats.Received++
+				if k > s.ul.cfg.MaxDatagram {
+					s.stats.Truncated++
+				} else {
+					d := &s.dg
+					*d = Datagram{Data: data[:k], Remote: remote, Local: local, ECN: ecn}
+					s.deliver(d)
+				}
+				data = data[k:]
+				if seg == 0 {
+					break
+				}
+			}
 		}
 		if n < len(s.recvHdr) {
 			return

@@ -15,18 +15,18 @@ type NewRenoCC struct {
 // NewReno returns a NewReno controller for datagrams of maxDatagramSize.
 func NewReno(maxDatagramSize uint64) *NewRenoCC {
 	c := &NewRenoCC{maxDatagramSize: maxDatagramSize, ssthresh: ^uint64(0)}
-	c.cwnd = c.initialWindow()
+	c.cwnd = initialWindow(maxDatagramSize)
 	return c
 }
 
 // initialWindow: "min(10 * max_datagram_size, max(14720, 2 *
 // max_datagram_size))" (RFC 9002, Section 7.2).
-func (c *NewRenoCC) initialWindow() uint64 {
-	w := 2 * c.maxDatagramSize
+func initialWindow(mds uint64) uint64 {
+	w := 2 * mds
 	if w < 14720 {
 		w = 14720
 	}
-	if m := 10 * c.maxDatagramSize; m < w {
+	if m := 10 * mds; m < w {
 		w = m
 	}
 	return w
@@ -60,6 +60,7 @@ func (c *NewRenoCC) OnPacketAcked(ts Tstamp, bytes uint64, sentTime Tstamp, rtt 
 }
 
 // OnPacketsLost implements CongestionController (RFC 9002, Section 7.3.2).
+// An ECN-CE report comes here too, with lostBytes 0 (Section 7.1).
 func (c *NewRenoCC) OnPacketsLost(ts Tstamp, lostBytes uint64, largestLostSentTime Tstamp) {
 	if c.inRecovery && largestLostSentTime <= c.recoveryStart {
 		return
@@ -78,8 +79,29 @@ func (c *NewRenoCC) OnPacketsLost(ts Tstamp, lostBytes uint64, largestLostSentTi
 // Section 7.6.2: the window collapses to the minimum).
 func (c *NewRenoCC) OnPersistentCongestion(ts Tstamp) {
 	c.cwnd = c.minWindow()
+	c.ackedBytes = 0
 	c.inRecovery = false
 }
 
 // OnPacketDiscarded implements CongestionController.
 func (c *NewRenoCC) OnPacketDiscarded(bytes uint64) {}
+
+// CCAlgo picks a built-in congestion controller (Settings.CongestionControl).
+type CCAlgo uint8
+
+const (
+	CCNewReno CCAlgo = iota // RFC 9002, Section 7 (the default)
+	CCCubic                 // RFC 9438
+)
+
+// newCC makes the controller Settings ask for: NewCC when set (a
+// user's own CongestionController), otherwise the built-in algo.
+func newCC(s *Settings, mds uint64) CongestionController {
+	if s.NewCC != nil {
+		return s.NewCC(mds)
+	}
+	if s.CongestionControl == CCCubic {
+		return NewCubic(mds)
+	}
+	return NewReno(mds)
+}

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"io"
+	"net/netip"
 )
 
 // Config configures a connection. It is read by NewClientConn and
@@ -55,6 +56,24 @@ type Callbacks struct {
 	// RecvVersionNegotiation: a client got a Version Negotiation packet
 	// listing versions.
 	RecvVersionNegotiation func(c *Conn, versions []uint32) error
+	// GetNewConnectionID fills cid (Settings.CIDLen bytes) and token with
+	// a new connection ID of this endpoint and its stateless reset token,
+	// for a NEW_CONNECTION_ID frame (RFC 9000, Section 5.1.1). A router
+	// maps cid to the Conn before the callback returns. Nil: cid is random
+	// from Settings.Rand and token comes from Settings.StatelessResetKey
+	// (or Rand).
+	GetNewConnectionID func(c *Conn, cid []byte, token *[16]byte) error
+	// RemoveConnectionID: the peer retired one of our connection IDs
+	// (RETIRE_CONNECTION_ID); a router forgets it.
+	RemoveConnectionID func(c *Conn, cid []byte) error
+	// PathValidation reports the end of a path validation (RFC 9000,
+	// Section 8.2) started by a migration: ok is false when the new path
+	// did not answer and the connection went back to the previous one.
+	PathValidation func(c *Conn, path *Path, ok bool) error
+	// RecvNewToken delivers a NEW_TOKEN frame's token at a client (RFC
+	// 9000, Section 8.1.3): store it for the server's name and pass it as
+	// Settings.Token of a later connection.
+	RecvNewToken func(c *Conn, token []byte) error
 }
 
 // CongestionController decides how many bytes may be in flight. It is the
@@ -89,8 +108,19 @@ type Settings struct {
 	// HandshakeTimeout ends a connection whose handshake has not
 	// completed, default 10 s.
 	HandshakeTimeout Duration
-	// NewCC makes the congestion controller, default NewReno.
+	// CongestionControl picks a built-in controller, default CCNewReno.
+	CongestionControl CCAlgo
+	// NewCC, when set, makes the congestion controller instead (a user's
+	// own implementation of CongestionController).
 	NewCC func(maxDatagramSize uint64) CongestionController
+	// PacingBurst is how many full-sized datagrams the pacer lets out
+	// back to back (RFC 9002, Section 7.7), default 10; negative
+	// disables pacing.
+	PacingBurst int
+	// DisableECN turns off ECN marking and its validation (RFC 9000,
+	// Section 13.4); by default outgoing datagrams ask for ECT(0) in
+	// PktInfo.ECN until validation fails.
+	DisableECN bool
 	// SCID is this endpoint's connection ID; default random of CIDLen.
 	SCID []byte
 	// CIDLen is the length of generated connection IDs, default 8.
@@ -138,6 +168,38 @@ type Settings struct {
 	// Section 10.3), usually derived from SCID with a static key so that
 	// WriteStatelessReset can answer for a lost connection; default random.
 	StatelessResetToken *[16]byte
+	// StatelessResetKey, when set, derives the stateless reset token of
+	// every connection ID this endpoint issues as
+	// StatelessResetTokenFor(key, cid), so a server that lost the
+	// connection (or a sibling process) can still reset it (RFC 9000,
+	// Section 10.3.2). At least 16 bytes; keep it secret.
+	StatelessResetKey []byte
+	// MaxIssuedCIDs bounds the connection IDs this endpoint keeps issued
+	// to the peer at once (the peer's active_connection_id_limit caps it
+	// further), default 4. 1 issues none beyond the handshake's.
+	MaxIssuedCIDs int
+	// TokenProtector, at a server, makes the token of one NEW_TOKEN frame
+	// sent once the handshake is confirmed (RFC 9000, Section 8.1.3), so
+	// the client's next connection can skip Retry. Nil sends none.
+	TokenProtector *TokenProtector
+	// AddressValidated, at a server, says the client's address was
+	// validated before the Conn existed (a valid NEW_TOKEN token, RFC
+	// 9000, Section 8.1.3): the anti-amplification limit does not apply.
+	AddressValidated bool
+	// PreferredAddress, at a server, is sent as the preferred_address
+	// transport parameter (RFC 9000, Section 9.6) with a connection ID of
+	// sequence 1; the server must receive datagrams sent there too.
+	PreferredAddress *PreferredAddress
+	// IgnorePreferredAddress keeps a client on the handshake's address
+	// when the server offers a preferred_address; by default the client
+	// moves there once the handshake is confirmed.
+	IgnorePreferredAddress bool
+}
+
+// PreferredAddress is a server's preferred_address (RFC 9000, Section
+// 18.2): an IPv4 and/or an IPv6 address (invalid when not offered).
+type PreferredAddress struct {
+	IPv4, IPv6 netip.AddrPort
 }
 
 // TransportParams are the local transport parameters sent to the peer
@@ -196,8 +258,8 @@ func (s Settings) withDefaults() Settings {
 	if s.HandshakeTimeout == 0 {
 		s.HandshakeTimeout = 10 * Seconds
 	}
-	if s.NewCC == nil {
-		s.NewCC = func(mds uint64) CongestionController { return NewReno(mds) }
+	if s.PacingBurst == 0 {
+		s.PacingBurst = 10
 	}
 	if s.CIDLen <= 0 {
 		s.CIDLen = 8
@@ -208,6 +270,10 @@ func (s Settings) withDefaults() Settings {
 	if s.Rand == nil {
 		s.Rand = rand.Reader
 	}
+	if s.MaxIssuedCIDs <= 0 {
+		s.MaxIssuedCIDs = 4
+	}
+	s.MaxIssuedCIDs = min(s.MaxIssuedCIDs, maxIssuedCIDs)
 	if s.MaxStreamWindow == 0 {
 		s.MaxStreamWindow = 6 << 20
 	}

@@ -71,6 +71,8 @@ type Conn struct {
 	token      []byte // client: token for Initial packets
 	resetToken [16]byte
 	peerCIDs   peerConnIDs
+	localCIDs  localConnIDs
+	rxDCID     []byte // Destination Connection ID of the packet being read (a view)
 
 	tls          *tls.QUICConn
 	tlsCancel    context.CancelFunc
@@ -101,6 +103,8 @@ type Conn struct {
 	rtt         RTTStats
 	stats       connStats
 	cc          CongestionController
+	pacer       pacer
+	ecn         ecnState
 	inFlight    uint64
 	ptoCount    int
 	maxDatagram int // largest datagram we write
@@ -141,6 +145,16 @@ type Conn struct {
 	datagramSent     bool
 	pathResponse     [8]byte
 	needPathResponse bool
+	respPath         Path // where the PATH_RESPONSE goes (the challenge's path)
+	rxPath           Path // path of the datagram being read
+	hasRxPath        bool
+	rxLen            int  // size of the datagram being read
+	rxNonProbing     bool // the packet being read has a non-probing frame
+	pv               pathValidation
+	preferred        PreferredAddress // client: the server's preferred_address
+	hasPreferred     bool             // client: not used yet
+	newToken         []byte           // server: NEW_TOKEN to send
+	newTokenState    uint8            // 0 not made, 1 to send, 2 sent
 
 	undecryptable [][]byte // packets waiting for their keys
 	userData      any
@@ -207,6 +221,7 @@ func NewClientConn(cfg *Config, path *Path, ts Tstamp) (*Conn, error) {
 		return nil, err
 	}
 	c.odcid = append([]byte(nil), c.dcid...)
+	c.localCIDs.init(c.scid, [16]byte{})
 	c.token = append([]byte(nil), c.settings.Token...)
 	c.installInitialKeys(c.dcid)
 	c.tls = tls.QUICClient(&tls.QUICConfig{TLSConfig: tls13(cfg.TLS)})
@@ -254,12 +269,23 @@ func NewServerConn(cfg *Config, path *Path, initial []byte, ts Tstamp) (*Conn, e
 		c.odcid = append([]byte(nil), c.settings.OriginalDCID...)
 		c.addrValidated = true
 	}
+	if c.settings.AddressValidated {
+		c.addrValidated = true
+	}
 	c.dcid = append([]byte(nil), hdr.SrcConnID...)
 	c.peerSCID = append([]byte(nil), hdr.SrcConnID...)
 	if t := c.settings.StatelessResetToken; t != nil {
 		c.resetToken = *t
+	} else if len(c.settings.StatelessResetKey) > 0 {
+		c.resetToken = StatelessResetTokenFor(c.settings.StatelessResetKey, c.scid)
 	} else if _, err := io.ReadFull(c.settings.Rand, c.resetToken[:]); err != nil {
 		return nil, ErrNoMem
+	}
+	c.localCIDs.init(c.scid, c.resetToken)
+	if c.settings.PreferredAddress != nil && len(c.scid) > 0 {
+		if err := c.issuePreferredCID(); err != nil {
+			return nil, err
+		}
 	}
 	c.installInitialKeys(hdr.DstConnID)
 	c.tls = tls.QUICServer(&tls.QUICConfig{TLSConfig: tls13(cfg.TLS)})
@@ -286,7 +312,7 @@ func newConn(cfg *Config, server bool, ts Tstamp) *Conn {
 	c.phaseStartPN, c.phaseSendPN = -1, -1
 	c.rtt.init(c.settings.InitialRTT)
 	c.maxDatagram = c.settings.MaxTxUDPPayloadSize
-	c.cc = c.settings.NewCC(uint64(c.maxDatagram))
+	c.cc = newCC(&c.settings, uint64(c.maxDatagram))
 	c.lastActivity = ts
 	c.idleTimeout = c.local.MaxIdleTimeout
 	c.remoteBidi.max = c.local.InitialMaxStreamsBidi

@@ -34,6 +34,7 @@ func (c *Conn) recvAck(sid spaceID, f *wire.Frame, ts Tstamp) error {
 		time  Tstamp
 	}{}
 	ackedEliciting := false
+	var markedAcked uint64
 	r := 0
 	for i := len(pkts) - 1; i >= 0 && r < len(f.AckRanges); {
 		p := pkts[i]
@@ -48,6 +49,9 @@ func (c *Conn) recvAck(sid spaceID, f *wire.Frame, ts Tstamp) error {
 			}
 			if p.ackEliciting {
 				ackedEliciting = true
+			}
+			if p.ecn {
+				markedAcked++
 			}
 			pkts[i] = nil
 			if err := c.onPacketAcked(sid, p, ts); err != nil {
@@ -87,8 +91,12 @@ func (c *Conn) recvAck(sid spaceID, f *wire.Frame, ts Tstamp) error {
 				ackDelay = m
 			}
 		}
+		if !c.rtt.HasSample {
+			c.rtt.FirstSampleAt = ts
+		}
 		c.rtt.update(Duration(ts-newest.time), ackDelay)
 	}
+	c.ecnOnAck(sid, f, markedAcked, newest.time, ts)
 	sp.sent.compact()
 	c.detectLoss(sid, ts)
 	// RFC 9002, Section 6.2.1: the PTO backoff is reset on an ack, except
@@ -193,7 +201,8 @@ func (c *Conn) detectLoss(sid spaceID, ts Tstamp) {
 	}
 	delay := Tstamp(c.lossDelay())
 	var lostBytes uint64
-	var firstLostTime, lastLostTime Tstamp
+	var lastLostTime Tstamp
+	pc := persistentRun{}
 	any := false
 	for i, p := range sp.sent.pkts {
 		if p.pn > sp.largestAcked {
@@ -206,15 +215,15 @@ func (c *Conn) detectLoss(sid spaceID, ts Tstamp) {
 			if p.inFlight {
 				c.removeInFlight(sp, p)
 				lostBytes += p.size
-				if firstLostTime == 0 {
-					firstLostTime = p.time
-				}
 				lastLostTime = p.time
 			}
+			c.ecnOnLost(p)
+			pc.add(p, c.rtt.HasSample && p.time > c.rtt.FirstSampleAt)
 			c.onPacketLost(sid, p)
 			sp.sent.put(p)
 			continue
 		}
+		pc.brk()
 		if t := p.time + delay; sp.lossTime == 0 || t < sp.lossTime {
 			sp.lossTime = t
 		}
@@ -224,16 +233,50 @@ func (c *Conn) detectLoss(sid spaceID, ts Tstamp) {
 	}
 	if lostBytes > 0 {
 		c.cc.OnPacketsLost(ts, lostBytes, lastLostTime)
-		// RFC 9002, Section 7.6: losing every packet sent over more than
-		// three PTOs (with an RTT sample to judge by) is persistent
-		// congestion. The lost packets of one detection pass stand in for
-		// "all packets in the period"; the full check comes with the
-		// recovery machinery of a later issue.
-		if c.rtt.HasSample && Duration(lastLostTime-firstLostTime) > 3*c.rtt.pto(c.peerMaxAckDelay()) {
+		if pc.longest > c.persistentCongestionDuration() {
+			c.stats.persistent++
 			c.cc.OnPersistentCongestion(ts)
 		}
 	}
 }
+
+// persistentCongestionDuration: RFC 9002, Section 7.6.1: "(smoothed_rtt
+// + max(4*rttvar, kGranularity) + max_ack_delay) *
+// kPersistentCongestionThreshold", the threshold being 3.
+func (c *Conn) persistentCongestionDuration() Duration {
+	return 3 * c.rtt.pto(c.peerMaxAckDelay())
+}
+
+// persistentRun finds, among the packets one loss detection pass
+// declares lost, the longest span of consecutive ack-eliciting packets
+// (RFC 9002, Section 7.6.2: "none of the packets sent between the send
+// times of these two packets are acknowledged"; and only packets sent
+// after the first RTT sample count). Consecutive means each packet's
+// prevPN is the previous lost one: a packet acknowledged, or still
+// outstanding, in between breaks the run.
+type persistentRun struct {
+	open      bool
+	lastPN    int64
+	startTime Tstamp
+	longest   Duration
+}
+
+func (r *persistentRun) add(p *sentPacket, eligible bool) {
+	if !eligible || !p.ackEliciting {
+		r.brk()
+		return
+	}
+	if !r.open || p.prevPN != r.lastPN {
+		r.open = true
+		r.startTime = p.time
+	}
+	r.lastPN = p.pn
+	if d := Duration(p.time - r.startTime); d > r.longest {
+		r.longest = d
+	}
+}
+
+func (r *persistentRun) brk() { r.open = false }
 
 // onPacketLost queues what a lost packet carried for retransmission
 // (RFC 9000, Section 13.3).
@@ -296,6 +339,10 @@ func (c *Conn) requeue(sp *pnSpace, r *frameRec) {
 		c.needHandshakeDone = true
 	case fkRetireConnID:
 		c.peerCIDs.retire = append(c.peerCIDs.retire, r.off)
+	case fkNewConnID:
+		c.requeueNewConnID(r.off)
+	case fkNewToken:
+		c.newTokenState = 1
 	}
 }
 

@@ -47,9 +47,18 @@ func (c *Conn) ReadPkt(path *Path, pi *PktInfo, pkt []byte, ts Tstamp) error {
 	}
 	c.inCall = true
 	defer c.endCall()
+	c.ecn.in = ECNNotECT
+	if pi != nil {
+		c.ecn.in = pi.ECN & 3
+	}
 	if !c.addrValidated {
 		c.bytesRecv += uint64(len(pkt))
 	}
+	c.hasRxPath = path != nil
+	if path != nil {
+		c.rxPath = *path
+	}
+	c.rxLen = len(pkt)
 	if err := c.readDatagram(pkt, ts); err != nil {
 		return err
 	}
@@ -222,6 +231,7 @@ func (c *Conn) readPacket(b []byte, first bool, ts Tstamp) (int, error) {
 		// connection ID.
 		c.dcid = append(c.dcid[:0], hdr.SrcConnID...)
 	}
+	c.rxDCID, c.rxNonProbing = hdr.DstConnID, false
 	ackEliciting, err := c.readFrames(sid, hdr.Type, payload, ts)
 	if err != nil {
 		return n, err
@@ -232,6 +242,12 @@ func (c *Conn) readPacket(b []byte, first bool, ts Tstamp) (int, error) {
 	}
 	if !sp.discarded {
 		sp.recv.onRecv(pn, ts, ackEliciting, maxDelay, c.settings.MaxAckRanges)
+		c.ecnOnRecv(sid)
+	}
+	if sid == spaceApp {
+		if err := c.maybePeerMigrated(pn, ts); err != nil {
+			return n, err
+		}
 	}
 	c.lastActivity = ts
 	c.ackElicitingSince = false
@@ -251,7 +267,7 @@ func (c *Conn) readPacket(b []byte, first bool, ts Tstamp) (int, error) {
 // server before the client switched, the client's original one.
 func (c *Conn) dcidMatches(h *wire.Header) bool {
 	d := string(h.DstConnID)
-	if d == string(c.scid) {
+	if d == string(c.scid) || h.Type == wire.Packet1RTT && c.localCIDs.has(h.DstConnID) {
 		return true
 	}
 	return c.server && h.Type == wire.PacketInitial && (d == string(c.odcid) || d == string(c.rscid))
@@ -280,6 +296,9 @@ func (c *Conn) readFrames(sid spaceID, pt wire.PacketType, payload []byte, ts Ts
 		}
 		if f.Type.IsAckEliciting() {
 			ackEliciting = true
+		}
+		if !isProbing(f.Type) {
+			c.rxNonProbing = true
 		}
 		if err := c.handleFrame(sid, f, ts); err != nil {
 			return false, err
@@ -321,25 +340,22 @@ func (c *Conn) handleFrame(sid spaceID, f *wire.Frame, ts Tstamp) error {
 	case wire.FrameNewConnectionID:
 		return c.recvNewConnectionID(f)
 	case wire.FrameRetireConnectionID:
-		// RFC 9000, Section 19.16: retiring a sequence number greater than
-		// any sent is a PROTOCOL_VIOLATION. We issue only sequence 0
-		// (and the preferred address is not used), so nothing is left to
-		// use after it; keep using it as ngtcp2 does until we run out.
-		if f.SeqNum > 0 {
-			return c.violation(ProtocolViolation, uint64(f.RawType), "retire_connection_id_unknown_seq", ErrProto)
-		}
-		return nil
+		return c.recvRetireConnectionID(f)
 	case wire.FramePathChallenge:
-		c.pathResponse = f.PathData
-		c.needPathResponse = true
+		c.recvPathChallenge(f)
 		return nil
 	case wire.FramePathResponse:
-		return nil
+		return c.recvPathResponse(f)
 	case wire.FrameNewToken:
 		// RFC 9000, Section 19.7: "A server MUST treat receipt of a
 		// NEW_TOKEN frame as a connection error of type PROTOCOL_VIOLATION."
 		if c.server {
 			return c.violation(ProtocolViolation, uint64(f.RawType), "new_token_from_client", ErrProto)
+		}
+		if cb := c.cb.RecvNewToken; cb != nil {
+			if err := cb(c, f.Data); err != nil {
+				return cbErr(err)
+			}
 		}
 		return nil
 	case wire.FrameConnectionClose, wire.FrameConnectionCloseApp:

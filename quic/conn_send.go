@@ -89,6 +89,8 @@ func (c *Conn) write(path *Path, pi *PktInfo, dest []byte, flags WriteStreamFlag
 	if pi != nil {
 		*pi = PktInfo{}
 	}
+	c.ecnOnWrite(pi)
+	c.pacingCheck(ts)
 	c.inCall = true
 	defer c.endCall()
 	var s *stream
@@ -105,6 +107,20 @@ func (c *Conn) write(path *Path, pi *PktInfo, dest []byte, flags WriteStreamFlag
 		return 0, 0, ErrPktNumExhausted
 	}
 	c.dropPrevKeys(ts)
+	if !c.pend.active {
+		if err := c.maybeUsePreferredAddress(ts); err != nil {
+			return 0, 0, err
+		}
+		if err := c.topUpConnIDs(); err != nil {
+			return 0, 0, err
+		}
+		c.makeNewToken(ts)
+		if len(dest) >= minDatagramBuf {
+			if n, ok := c.writePathResponseAway(path, dest, ts); ok {
+				return n, 0, nil
+			}
+		}
+	}
 	d := &c.pend.d
 	if c.pend.active {
 		if len(dest) == 0 || len(c.pend.dest) == 0 || &dest[0] != &c.pend.dest[0] {
@@ -169,8 +185,13 @@ func (c *Conn) amplificationAllowance() uint64 {
 
 // cwndAvailable reports whether congestion control admits another
 // ack-eliciting packet; PTO probes are exempt (RFC 9002, Section 7.5).
+// Application data also waits for the pacer (Section 7.7); the few
+// handshake packets are not paced.
 func (c *Conn) cwndAvailable(sid spaceID) bool {
-	return c.spaces[sid].probes > 0 || c.inFlight < c.cc.Window()
+	if c.spaces[sid].probes > 0 {
+		return true
+	}
+	return c.inFlight < c.cc.Window() && !(sid == spaceApp && c.pacer.blocked)
 }
 
 // startPacket appends a packet header to the datagram. It returns false
@@ -344,13 +365,14 @@ func (c *Conn) writeAck(d *dgram, sid spaceID, ts Tstamp) {
 	if sid == spaceApp && ts > r.largestTime {
 		delay = uint64(Duration(ts-r.largestTime)/Microseconds) >> ackDelayExponent
 	}
-	for n > 0 && wire.AckFrameLen(ranges[:n], delay, nil) > d.room() {
+	ecn := c.ecnAckCounts(sid)
+	for n > 0 && wire.AckFrameLen(ranges[:n], delay, ecn) > d.room() {
 		n--
 	}
 	if n == 0 {
 		return
 	}
-	d.buf = wire.AppendAckFrame(d.buf, ranges[:n], delay, nil)
+	d.buf = wire.AppendAckFrame(d.buf, ranges[:n], delay, ecn)
 	c.record(d, frameRec{kind: fkAck, off: ranges[0].Largest})
 	r.onAckSent()
 }

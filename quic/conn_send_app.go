@@ -9,7 +9,8 @@ func (c *Conn) appHasWork(ts Tstamp) bool {
 	if sp.recv.wantAck(ts) || sp.probes > 0 || c.needHandshakeDone || c.needPathResponse ||
 		c.flow.needMax || c.flow.needBlocked || c.needMaxStreamsBidi || c.needMaxStreamsUni ||
 		c.needStreamsBlockedBidi || c.needStreamsBlockedUni || len(c.peerCIDs.retire) > 0 ||
-		len(c.ctrlStreams) > 0 {
+		len(c.ctrlStreams) > 0 || c.pv.active && c.pv.needSend || c.connIDsDue() ||
+		c.newTokenState == 1 {
 		return true
 	}
 	if c.cwndAvailable(spaceApp) && (sp.crypto.hasLost() || sp.crypto.next < sp.crypto.end || len(c.lostStreams) > 0) {
@@ -46,6 +47,9 @@ func (c *Conn) writeShortPacket(d *dgram, s *stream, flags WriteStreamFlags, dat
 		if err := c.writeControl(d); err != nil {
 			return 0, false, err
 		}
+		c.writePathChallenge(d, ts)
+		c.writeNewConnectionIDs(d)
+		c.writeNewToken(d)
 		c.writeDatagramFrame(d)
 		if c.cwndAvailable(spaceApp) {
 			c.writeCrypto(d, spaceApp)
@@ -75,10 +79,14 @@ func (c *Conn) writeControl(d *dgram) error {
 		c.record(d, frameRec{kind: fkHandshakeDone})
 		c.needHandshakeDone = false
 	}
-	if c.needPathResponse && d.room() >= 9 {
+	if c.needPathResponse && c.respPath.Remote == c.path.Remote && d.room() >= 9 {
 		d.buf = wire.AppendPathResponse(d.buf, c.pathResponse)
 		c.record(d, frameRec{kind: fkPathResponse})
 		c.needPathResponse = false
+		// RFC 9000, Section 8.2.2: "An endpoint MUST expand datagrams that
+		// contain a PATH_RESPONSE frame to at least the smallest allowed
+		// maximum datagram size of 1200 bytes", within the amplification limit.
+		d.padTo = MaxUDPPayloadSize
 	}
 	if c.flow.needMax && d.room() >= maxCtl {
 		d.buf = wire.AppendMaxData(d.buf, c.flow.recvMax)

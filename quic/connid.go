@@ -73,14 +73,7 @@ func (c *Conn) recvNewConnectionID(f *wire.Frame) error {
 		p.ids = p.ids[:j]
 		if p.activeSeq < p.retirePriorTo {
 			// Switch to an unretired ID (Section 5.1.2).
-			p.retire = append(p.retire, p.activeSeq)
-			if len(p.ids) > 0 {
-				id := p.ids[0]
-				p.ids = p.ids[1:]
-				p.activeSeq = id.seq
-				c.dcid = append(c.dcid[:0], id.cid[:id.n]...)
-				p.token0, p.hasToken0 = id.token, true
-			}
+			c.switchPeerCID()
 		}
 	}
 	// RFC 9000, Section 5.1.1: more than active_connection_id_limit IDs

@@ -47,3 +47,13 @@ func (c *Conn) writeDatagramFrame(d *dgram) {
 	c.record(d, frameRec{kind: fkDatagram})
 	c.datagramSent = true
 }
+
+// PeerMaxDatagramFrameSize is the peer's max_datagram_frame_size (RFC
+// 9221, Section 3), 0 when it does not accept DATAGRAM frames or its
+// transport parameters have not arrived.
+func (c *Conn) PeerMaxDatagramFrameSize() uint64 {
+	if !c.havePeer {
+		return 0
+	}
+	return c.peer.MaxDatagramFrameSize
+}

@@ -68,13 +68,27 @@
 // handshake with ALPN and validated transport parameters, Retry at the
 // client (and Settings.OriginalDCID for a server that sent one),
 // Version Negotiation, key update (InitiateKeyUpdate and the peer's),
-// HANDSHAKE_DONE and key discard, ACKs with ack delay, loss detection
-// with PTO behind the CongestionController interface (NewReno by
-// default), stream and connection flow control, DATAGRAM (RFC 9221),
+// HANDSHAKE_DONE and key discard, ACKs with ack delay, RFC 9002 loss
+// recovery (packet- and time-threshold loss, PTO probes with backoff,
+// persistent congestion) behind the CongestionController interface
+// (NewReno by default, CUBIC with Settings.CongestionControl, or a
+// user's own through Settings.NewCC), pacing (a token bucket whose
+// next send time is part of Expiry), ECN (ECT(0) marking asked through
+// PktInfo.ECN, validation of the peer's ACK_ECN counts, CE as a
+// congestion signal), stream and connection flow control, DATAGRAM (RFC 9221),
 // stateless reset detection, the anti-amplification limit, idle and
-// handshake timeouts. Not implemented: 0-RTT, session resumption,
-// connection migration and issuing extra connection IDs, ECN, pacing,
-// and path MTU discovery.
+// handshake timeouts, issuing connection IDs with NEW_CONNECTION_ID
+// (reset tokens keyed by Settings.StatelessResetKey, replaced when the
+// peer retires them), path validation with PATH_CHALLENGE/PATH_RESPONSE,
+// a server following a client's migration or NAT rebinding (limited to
+// three times what the new path brought until it is validated), and a
+// client's Migrate to a new local address, preferred_address (a server
+// offers Settings.PreferredAddress; a client moves there once the
+// handshake is confirmed), Retry and NEW_TOKEN tokens (TokenProtector,
+// WriteRetry), and session resumption (servers send a session ticket;
+// a client resumes with tls.Config.ClientSessionCache). Not implemented:
+// 0-RTT, compatible version negotiation (RFC 9368), BBR and path MTU
+// discovery.
 //
 // Steady state allocates nothing: a stream packet written by one Conn and
 // read by another costs 0 allocations (BenchmarkStreamPacketWriteRead).

@@ -42,3 +42,23 @@ func ExampleWriteVersionNegotiation() {
 	// true
 	// 31 bytes, DCID 09090909
 }
+
+// A connection picks CUBIC instead of the default NewReno; a user's own
+// controller (here one that never lets more than 64 KiB fly) plugs in
+// through Settings.NewCC instead.
+func ExampleSettings_congestionControl() {
+	cubic := quic.Settings{CongestionControl: quic.CCCubic}
+	capped := quic.Settings{NewCC: func(mds uint64) quic.CongestionController {
+		return &cappedCC{NewRenoCC: quic.NewReno(mds), limit: 64 << 10}
+	}}
+	fmt.Println(cubic.CongestionControl == quic.CCCubic, capped.NewCC(1200).Window())
+	// Output: true 12000
+}
+
+// cappedCC is NewReno with an upper bound on the window.
+type cappedCC struct {
+	*quic.NewRenoCC
+	limit uint64
+}
+
+func (c *cappedCC) Window() uint64 { return min(c.NewRenoCC.Window(), c.limit) }

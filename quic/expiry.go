@@ -43,6 +43,12 @@ func (c *Conn) Expiry() Tstamp {
 	if c.hasPrev && c.prevUntil < t {
 		t = c.prevUntil
 	}
+	if pt := c.pathExpiry(); pt < t {
+		t = pt
+	}
+	if w := c.pacer.wait; w != 0 && w < t {
+		t = w
+	}
 	return t
 }
 
@@ -93,6 +99,12 @@ func (c *Conn) HandleExpiry(ts Tstamp) error {
 		return ErrHandshakeTimeout
 	}
 	c.dropPrevKeys(ts)
+	if err := c.onPathTimer(ts); err != nil {
+		return err
+	}
+	if c.pacer.wait != 0 && ts >= c.pacer.wait {
+		c.pacer.wait = 0 // the caller writes next; the pacer decides again
+	}
 	if lt, _ := c.lossTimer(); lt != 0 && lt <= ts {
 		c.onLossTimeout(ts)
 	} else if pt, _ := c.ptoTimer(); pt <= ts {

@@ -32,6 +32,7 @@ type udpSide struct {
 	packed    int // WriteStream calls that left a datagram open for more
 	expErr    error
 	datagrams int
+	wpath     Path // where WritePkt said the datagram goes
 }
 
 type udpDatagram struct {
@@ -159,7 +160,11 @@ func (s *udpSide) sendGen(id int64, refill func() ([]byte, bool)) {
 }
 
 func (s *udpSide) transmit(n int) {
-	if _, err := s.pc.WriteToUDP(s.buf[:n], s.peer); err != nil {
+	to := s.peer
+	if s.wpath.Remote.IsValid() {
+		to = net.UDPAddrFromAddrPort(s.wpath.Remote)
+	}
+	if _, err := s.pc.WriteToUDP(s.buf[:n], to); err != nil {
 		s.t.Logf("write: %v", err)
 	}
 	s.datagrams++
@@ -191,7 +196,7 @@ func (s *udpSide) flush() {
 			if st.fin {
 				flags |= WriteStreamFlagFin
 			}
-			n, consumed, err := c.WriteStream(nil, nil, s.buf, flags, id, st.out, now)
+			n, consumed, err := c.WriteStream(&s.wpath, nil, s.buf, flags, id, st.out, now)
 			st.out = st.out[consumed:]
 			if n > 0 {
 				s.transmit(n)
@@ -212,7 +217,7 @@ func (s *udpSide) flush() {
 		}
 	}
 	for i := 0; i < 1000; i++ {
-		n, err := c.WritePkt(nil, nil, s.buf, now)
+		n, err := c.WritePkt(&s.wpath, nil, s.buf, now)
 		if err != nil || n == 0 {
 			break
 		}
@@ -297,7 +302,11 @@ func (s *udpSide) handle(d udpDatagram) {
 		}
 		s.conn = c
 	}
-	if err := s.conn.ReadPkt(s.path(), nil, d.b, s.now()); err != nil {
+	p := s.path()
+	if s.server {
+		p.Remote = d.from.AddrPort()
+	}
+	if err := s.conn.ReadPkt(p, nil, d.b, s.now()); err != nil {
 		s.readErr = err
 	}
 }

@@ -31,7 +31,9 @@ func startQuicGoServer(t *testing.T, conf *quicgo.Config, handle func(*quicgo.Co
 	if conf == nil {
 		conf = &quicgo.Config{}
 	}
-	conf.MaxIdleTimeout = 30 * time.Second
+	if conf.MaxIdleTimeout == 0 {
+		conf.MaxIdleTimeout = 30 * time.Second
+	}
 	if conf.MaxIncomingStreams == 0 {
 		conf.MaxIncomingStreams = 200
 	}

@@ -188,7 +188,9 @@ func dialQuicGo(t *testing.T, ctx context.Context, addr *net.UDPAddr, conf *quic
 	if conf == nil {
 		conf = &quicgo.Config{}
 	}
-	conf.MaxIdleTimeout = 30 * time.Second
+	if conf.MaxIdleTimeout == 0 {
+		conf.MaxIdleTimeout = 30 * time.Second
+	}
 	c, err := quicgo.DialAddr(ctx, addr.String(), quicGoClientTLS(t), conf)
 	if err != nil {
 		t.Fatalf("quic-go dial: %v", err)

@@ -99,12 +99,14 @@ func (c *Conn) onPacketSent(b *pktBuilder, size uint64, ts Tstamp) {
 	p := b.sp
 	p.time = ts
 	p.size = size
+	c.ecnOnSent(b.sid, p)
 	if !p.ackEliciting {
 		// ACK-only packets are not tracked: nothing to retransmit or count.
 		sp.sent.put(p)
 		return
 	}
-	sp.sent.pkts = append(sp.sent.pkts, p)
+	sp.sent.track(p)
+	c.pacer.onSent(size)
 	c.stats.sent++
 	sp.lastAckElicitingTime = ts
 	sp.ackElicitingInFlight++

@@ -8,6 +8,9 @@ type RTTStats struct {
 	Min      Duration
 	// HasSample is false until the first RTT sample.
 	HasSample bool
+	// FirstSampleAt is when the first sample was taken: persistent
+	// congestion only counts packets sent after it (RFC 9002, Section 7.6.2).
+	FirstSampleAt Tstamp
 }
 
 // timerGranularity is kGranularity (RFC 9002, Section 6.1.2).

@@ -46,13 +46,29 @@ type sentPacket struct {
 	size         uint64
 	ackEliciting bool
 	inFlight     bool
+	ecn          bool  // sent in a datagram marked ECT(0)
+	prevPN       int64 // the space's previous tracked packet, -1 if none (persistent congestion)
 	frames       []frameRec
 }
 
 // sentList holds a space's sent packets in ascending packet number order.
 type sentList struct {
-	pkts []*sentPacket
-	pool []*sentPacket
+	pkts   []*sentPacket
+	pool   []*sentPacket
+	lastPN int64 // the newest tracked packet's number
+	hasPN  bool
+}
+
+// track appends a sent ack-eliciting packet, linking it to the previous
+// one: a run of lost packets whose links are unbroken had no packet
+// acknowledged in between (RFC 9002, Section 7.6.2).
+func (l *sentList) track(p *sentPacket) {
+	p.prevPN = -1
+	if l.hasPN {
+		p.prevPN = l.lastPN
+	}
+	l.lastPN, l.hasPN = p.pn, true
+	l.pkts = append(l.pkts, p)
 }
 
 func (l *sentList) get() *sentPacket {

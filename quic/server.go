@@ -195,3 +195,29 @@ func WriteStatelessReset(dest []byte, token [16]byte, receivedLen int, rand io.R
 	}
 	return len(wire.AppendStatelessReset(dest[:0], u, token)), nil
 }
+
+// ChooseVersion picks the version a client should retry with after a
+// Version Negotiation packet listing offered (Callbacks.
+// RecvVersionNegotiation): the first version, in the client's order of
+// preference (prefer, then every version this package speaks), that the
+// server offers. RFC 9000, Section 6.2: the client abandons the attempt;
+// starting a new connection with a version both speak is the
+// application's choice (ngtcp2 leaves it to the application too), and
+// a client must not retry with a version the server did not list.
+//
+// Returns the version and true, or 0 and false when no version is shared.
+func ChooseVersion(offered []uint32, prefer ...uint32) (uint32, bool) {
+	for _, list := range [][]uint32{prefer, {Version1, Version2}} {
+		for _, v := range list {
+			if !IsSupportedVersion(v) {
+				continue
+			}
+			for _, o := range offered {
+				if o == v {
+					return v, true
+				}
+			}
+		}
+	}
+	return 0, false
+}

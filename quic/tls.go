@@ -137,6 +137,11 @@ func (c *Conn) onHandshakeDone() error {
 		// server sends HANDSHAKE_DONE and discards Handshake keys
 		// (Section 4.9.2).
 		c.needHandshakeDone = true
+		// A session ticket lets the client resume later (RFC 8446,
+		// Section 4.6.1; RFC 9001, Section 4.6). crypto/tls sends none
+		// when the tls.Config disables tickets; the ticket travels in
+		// 1-RTT CRYPTO frames.
+		_ = c.tls.SendSessionTicket(tls.QUICSessionTicketOptions{})
 		return c.confirmHandshake()
 	}
 	return nil
@@ -185,6 +190,12 @@ func (c *Conn) localParamsBytes() []byte {
 			p.RetrySourceConnectionID = c.rscid
 			p.HasRetrySourceConnectionID = true
 		}
+		if pa := c.settings.PreferredAddress; pa != nil && c.localCIDs.n > 1 {
+			e := &c.localCIDs.ids[1]
+			p.PreferredAddress = wire.PreferredAddress{IPv4: pa.IPv4, IPv6: pa.IPv6,
+				ConnID: e.cid[:e.n], StatelessResetToken: e.token}
+			p.HasPreferredAddress = true
+		}
 	}
 	return p.Append(nil, c.server)
 }
@@ -217,6 +228,9 @@ func (c *Conn) recvTransportParams(b []byte) error {
 		}
 		if p.HasStatelessResetToken {
 			c.peerCIDs.setInitialToken(p.StatelessResetToken)
+		}
+		if p.HasPreferredAddress {
+			c.peerPreferredCID(&p.PreferredAddress)
 		}
 	}
 	c.peer = p

@@ -1,11 +1,13 @@
 package quicconn
 
 import (
+	"crypto/rand"
 	"crypto/tls"
 	"errors"
 
 	"github.com/ngloop/ngloop/loop"
 	"github.com/ngloop/ngloop/quic"
+	"github.com/ngloop/ngloop/quic/lbcid"
 )
 
 // Errors returned by the glue. Compare with errors.Is.
@@ -29,6 +31,9 @@ var (
 	ErrNoTLS = errors.New("quicconn: Config.TLS is required")
 	// ErrNoHandler is returned by Listen when Config.Handler is nil.
 	ErrNoHandler = errors.New("quicconn: Config.Handler is required")
+	// ErrLoadBalancer: Config.LoadBalancer is invalid, or ServerID does
+	// not fit it (see lbcid.Config).
+	ErrLoadBalancer = errors.New("quicconn: invalid Config.LoadBalancer or ServerID")
 )
 
 // Config configures a Listener or a Client. Zero fields take the
@@ -71,14 +76,43 @@ type Config struct {
 	// one turn before the other connections of its loop get theirs.
 	// Default 256.
 	MaxDatagramsPerFlush int
-	// MaxStatelessResets bounds the Stateless Resets a server socket
-	// sends per second for short-header packets of unknown connections
-	// (RFC 9000, Section 10.3). Default 100.
-	MaxStatelessResets int
 	// ShutdownReason is the reason phrase of the CONNECTION_CLOSE
 	// (application error 0) sent to every connection when the engine
 	// stops. Default "server shutdown" / "client shutdown".
 	ShutdownReason string
+	// StatelessResetKey derives the stateless reset token of every
+	// connection ID the endpoint issues (quic.StatelessResetTokenFor), so
+	// a packet for a connection the endpoint forgot (after a restart, if
+	// the key is kept; or on a sibling process sharing it) is answered
+	// with a stateless reset (RFC 9000, Section 10.3). At least 16 secret
+	// bytes; default random per endpoint.
+	StatelessResetKey []byte
+	// StatelessResetRate bounds the stateless resets each socket sends
+	// per second (RFC 9000, Section 10.3.3 asks for a limit, so resets
+	// cannot be used to amplify or to loop). Default 100; -1 sends none.
+	StatelessResetRate int
+	// LoadBalancer, when set, makes every connection ID the endpoint
+	// issues carry a server ID a stateless balancer can read
+	// (quic/lbcid): ServerID followed by one byte, the index of the
+	// owning socket, so LoadBalancer.ServerIDLen must be len(ServerID)+1.
+	// Settings.CIDLen becomes LoadBalancer.Len(). Route then reads the
+	// socket from the decoded server ID.
+	LoadBalancer *lbcid.Config
+	// ServerID is this endpoint's part of the server ID under LoadBalancer.
+	ServerID []byte
+
+	// Retry makes a server answer every Initial without a valid token
+	// with a Retry (RFC 9000, Section 8.1.2), so a Conn (and its TLS
+	// stack) is created only for clients that proved their address.
+	// Clients that got a NEW_TOKEN token earlier skip the Retry.
+	Retry bool
+	// TokenKey keys the Retry and NEW_TOKEN tokens (quic.TokenProtector);
+	// 16 or 32 secret bytes, default random per endpoint. Servers that
+	// share it accept each other's tokens.
+	TokenKey []byte
+	// RetryTokenLifetime bounds the age of a Retry token, default 10 s;
+	// TokenLifetime that of a NEW_TOKEN token, default 24 h.
+	RetryTokenLifetime, TokenLifetime quic.Duration
 }
 
 // Defaults for Config fields left zero.
@@ -89,7 +123,7 @@ const (
 	DefaultConnHighWater        = 4 << 20
 	DefaultMaxDatagramsPerFlush = 256
 	DefaultCIDLen               = 8
-	DefaultMaxStatelessResets   = 100
+	DefaultStatelessResetRate   = 100
 )
 
 func (c Config) withDefaults(server bool) Config {
@@ -105,9 +139,6 @@ func (c Config) withDefaults(server bool) Config {
 	if c.ConnHighWater <= 0 {
 		c.ConnHighWater = DefaultConnHighWater
 	}
-	if c.MaxStatelessResets <= 0 {
-		c.MaxStatelessResets = DefaultMaxStatelessResets
-	}
 	if c.MaxDatagramsPerFlush <= 0 {
 		c.MaxDatagramsPerFlush = DefaultMaxDatagramsPerFlush
 	}
@@ -115,6 +146,24 @@ func (c Config) withDefaults(server bool) Config {
 		c.Settings.CIDLen = DefaultCIDLen
 	}
 	c.Settings.CIDLen = max(4, min(20, c.Settings.CIDLen))
+	if len(c.StatelessResetKey) < 16 {
+		c.StatelessResetKey = make([]byte, 32)
+		_, _ = rand.Read(c.StatelessResetKey)
+	}
+	c.Settings.StatelessResetKey = c.StatelessResetKey
+	if len(c.TokenKey) != 16 && len(c.TokenKey) != 32 {
+		c.TokenKey = make([]byte, 32)
+		_, _ = rand.Read(c.TokenKey)
+	}
+	if c.RetryTokenLifetime <= 0 {
+		c.RetryTokenLifetime = 10 * quic.Seconds
+	}
+	if c.TokenLifetime <= 0 {
+		c.TokenLifetime = 24 * 3600 * quic.Seconds
+	}
+	if c.StatelessResetRate == 0 {
+		c.StatelessResetRate = DefaultStatelessResetRate
+	}
 	c.Settings.SCID = nil
 	if c.ShutdownReason == "" {
 		c.ShutdownReason = "server shutdown"
@@ -139,4 +188,6 @@ type Stats struct {
 	Closed     uint64 // connections removed
 	// StatelessResets sent for short-header packets of unknown connections.
 	StatelessResets uint64
+	// Retries sent, and Initials dropped for an invalid or expired token.
+	Retries, TokensRejected uint64
 }

@@ -22,6 +22,7 @@ type Conn struct {
 	path  quic.Path
 	pi    quic.PktInfo
 	keys  [2]string // connection table keys: SCID, initial DCID
+	cids  []string  // more table keys: CIDs issued with NEW_CONNECTION_ID
 
 	streams   map[int64]*stream
 	sendq     []*stream // streams with queued output or a FIN to send
@@ -43,6 +44,8 @@ type Conn struct {
 	prev      *Conn
 
 	dial chan error // client: Dial waits for the handshake here
+
+	dgrams [][]byte // DATAGRAM payloads queued by SendDatagram
 }
 
 // stream is the glue's part of a stream: output queued by Write that the
@@ -60,11 +63,11 @@ type stream struct {
 
 // newConn makes a Conn on socket ss: a server Conn from a client's first
 // datagram (initial != nil) or a client Conn.
-func (ss *sockState) newConn(h Handler, path *quic.Path, initial []byte) (*Conn, error) {
-	return ss.newConnTLS(h, path, initial, ss.ep.cfg.TLS)
+func (ss *sockState) newConn(h Handler, path *quic.Path, initial []byte, av *addrValidation) (*Conn, error) {
+	return ss.newConnTLS(h, path, initial, ss.ep.cfg.TLS, av)
 }
 
-func (ss *sockState) newConnTLS(h Handler, path *quic.Path, initial []byte, tlsConf *tls.Config) (*Conn, error) {
+func (ss *sockState) newConnTLS(h Handler, path *quic.Path, initial []byte, tlsConf *tls.Config, av *addrValidation) (*Conn, error) {
 	ep := ss.ep
 	scid, err := ep.newCID(ss.sock.Index())
 	if err != nil {
@@ -73,9 +76,12 @@ func (ss *sockState) newConnTLS(h Handler, path *quic.Path, initial []byte, tlsC
 	c := &Conn{ss: ss, h: h, path: *path, streams: make(map[int64]*stream)}
 	cfg := &quic.Config{TLS: tlsConf, Settings: ep.cfg.Settings, Params: ep.cfg.Params}
 	cfg.Settings.SCID = scid
+	if av != nil {
+		cfg.Settings.OriginalDCID = av.odcid
+		cfg.Settings.AddressValidated = av.validated
+	}
 	if initial != nil {
-		token := ss.token(scid)
-		cfg.Settings.StatelessResetToken = &token
+		cfg.Settings.TokenProtector = ss.ep.tokens
 	}
 	c.callbacks(&cfg.Callbacks)
 	now := loop.Now()
@@ -147,6 +153,35 @@ func (c *Conn) callbacks(cb *quic.Callbacks) {
 	}
 	cb.ExtendMaxLocalStreamsUni = func(_ *quic.Conn, max uint64) error {
 		c.streamCredit(false, max)
+		return nil
+	}
+	cb.RecvDatagram = func(_ *quic.Conn, data []byte) error {
+		if dh, ok := c.h.(DatagramHandler); ok {
+			dh.OnDatagram(c, data)
+		}
+		return nil
+	}
+	cb.GetNewConnectionID = func(_ *quic.Conn, cid []byte, token *[16]byte) error {
+		ss := c.ss
+		if err := ss.ep.fillCID(ss.sock.Index(), cid); err != nil {
+			return err
+		}
+		*token = quic.StatelessResetTokenFor(ss.ep.cfg.StatelessResetKey, cid)
+		k := string(cid)
+		c.cids = append(c.cids, k)
+		ss.conns[k] = c
+		return nil
+	}
+	cb.RemoveConnectionID = func(_ *quic.Conn, cid []byte) error {
+		for i, k := range c.cids {
+			if k == string(cid) {
+				if c.ss.conns[k] == c {
+					delete(c.ss.conns, k)
+				}
+				c.cids = append(c.cids[:i], c.cids[i+1:]...)
+				break
+			}
+		}
 		return nil
 	}
 	cb.ExtendMaxStreamData = func(_ *quic.Conn, id int64, _ uint64) error {

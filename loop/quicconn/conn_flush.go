@@ -26,6 +26,7 @@ func (c *Conn) flush() {
 		c.writeClose(c.closeReq, ts)
 	}
 	budget := c.ss.ep.cfg.MaxDatagramsPerFlush
+	budget = c.writeDatagrams(ts, budget)
 	for round := 0; round < 16 && !c.wantSock; round++ {
 		budget = c.writeStreams(ts, budget)
 		budget = c.writePkts(ts, budget)
@@ -287,6 +288,12 @@ func (c *Conn) remove() {
 			delete(ss.conns, k)
 		}
 	}
+	for _, k := range c.cids {
+		if ss.conns[k] == c {
+			delete(ss.conns, k)
+		}
+	}
+	c.cids = nil
 	ss.unlink(c)
 	for _, s := range c.streams {
 		c.dropOutput(s)

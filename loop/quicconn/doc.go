@@ -24,9 +24,10 @@
 // progress (beyond them Initials are dropped and counted in
 // Stats.Refused); anything else unknown is dropped, and a short-header
 // packet for an unknown connection is answered with a Stateless Reset
-// (RFC 9000, Section 10.3; at most Config.MaxStatelessResets per second
-// and socket) whose token is an HMAC of the connection ID under the
-// listener's key, the token the connection advertised. An Initial that
+// (RFC 9000, Section 10.3; at most Config.StatelessResetRate per second
+// and socket) whose token is derived from the connection ID under
+// Config.StatelessResetKey (quic.StatelessResetTokenFor), the token the
+// connection advertised. An Initial that
 // cannot be decrypted does not keep its Conn.
 //
 // # Routing
@@ -36,8 +37,26 @@
 // sends a short-header packet to that socket whatever socket the kernel
 // picked (after a NAT rebinding, say). So a connection stays on one loop
 // and no table is shared between loops: each socket keeps its own map
-// from connection ID (the Conn's SCID and, at a server, the client's
-// original Destination Connection ID) to Conn.
+// from connection ID (the Conn's SCID, the IDs it issues later with
+// NEW_CONNECTION_ID and, at a server, the client's original Destination
+// Connection ID) to Conn.
+//
+// With Config.LoadBalancer the connection IDs follow a QUIC-LB style
+// configuration (package quic/lbcid): the server ID is Config.ServerID
+// plus the socket index, in plaintext or AES-encrypted, so a balancer in
+// front of several servers (or processes on one SO_REUSEPORT port)
+// steers by it without state, and Route finds the socket the same way.
+//
+// # Stateless reset
+//
+// Every connection ID's stateless reset token is derived from
+// Config.StatelessResetKey (quic.StatelessResetTokenFor). A short-header
+// packet for no known connection is answered with a stateless reset
+// (RFC 9000, Section 10.3), at most Config.StatelessResetRate per second
+// per socket and never for a packet too small to be answered with a
+// shorter one. Processes that share the key (several servers behind a
+// balancer, or a restart that keeps it) reset each other's lost
+// connections.
 //
 // # Clients
 //

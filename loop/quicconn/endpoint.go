@@ -8,6 +8,7 @@ import (
 
 	"github.com/ngloop/ngloop/loop"
 	"github.com/ngloop/ngloop/quic"
+	"github.com/ngloop/ngloop/quic/lbcid"
 )
 
 // tsOffset keeps quic.Tstamp away from zero, which the Conn reads as
@@ -26,10 +27,15 @@ type endpoint struct {
 
 	conns, handshakes                      atomic.Int64
 	accepted, refused, versionNeg, dropped atomic.Uint64
-	closed, resets                         atomic.Uint64
+	resetsSent                             atomic.Uint64
+	closed                                 atomic.Uint64
 	nextSock                               atomic.Uint32
 
-	resetKey [32]byte // stateless reset tokens (reset.go)
+	lbEnc []*lbcid.Encoder // per socket, with Config.LoadBalancer
+	lbDec *lbcid.Decoder
+
+	tokens                 *quic.TokenProtector // Retry and NEW_TOKEN tokens (server)
+	retries, tokenRejected atomic.Uint64
 }
 
 // sockState is one socket's share: the connections it owns, keyed by
@@ -48,8 +54,8 @@ type sockState struct {
 	// connection waiting for it.
 	sockFull bool
 	shutdown bool
+	resets   resetLimiter
 	flushing bool
-	reset    resetter
 }
 
 func newEndpoint(e *loop.Engine, addr string, cfg *Config, server bool) (*endpoint, error) {
@@ -60,8 +66,23 @@ func newEndpoint(e *loop.Engine, addr string, cfg *Config, server bool) (*endpoi
 	if server && ep.cfg.Handler == nil {
 		return nil, ErrNoHandler
 	}
-	if err := ep.newResetKey(); err != nil {
-		return nil, err
+	if lb := ep.cfg.LoadBalancer; lb != nil {
+		if lb.ServerIDLen != len(ep.cfg.ServerID)+1 {
+			return nil, ErrLoadBalancer
+		}
+		dec, err := lbcid.NewDecoder(*lb)
+		if err != nil {
+			return nil, ErrLoadBalancer
+		}
+		ep.lbDec = dec
+		ep.cfg.Settings.CIDLen = lb.Len()
+	}
+	if server {
+		tp, err := quic.NewTokenProtector(ep.cfg.TokenKey)
+		if err != nil {
+			return nil, err
+		}
+		ep.tokens = tp
 	}
 	ucfg := ep.cfg.UDP
 	ucfg.Route = ep.route
@@ -72,6 +93,14 @@ func newEndpoint(e *loop.Engine, addr string, cfg *Config, server bool) (*endpoi
 	ep.ul = ul
 	for _, s := range ul.Sockets() {
 		ep.socks = append(ep.socks, &sockState{ep: ep, sock: s, conns: make(map[string]*Conn)})
+		if lb := ep.cfg.LoadBalancer; lb != nil {
+			sid := append(append([]byte(nil), ep.cfg.ServerID...), byte(s.Index()))
+			enc, err := lbcid.NewEncoder(*lb, sid)
+			if err != nil {
+				return nil, ErrLoadBalancer
+			}
+			ep.lbEnc = append(ep.lbEnc, enc)
+		}
 	}
 	return ep, nil
 }
@@ -81,7 +110,8 @@ func (ep *endpoint) stats() Stats {
 	return Stats{
 		Conns: ep.conns.Load(), Handshakes: ep.handshakes.Load(),
 		Accepted: ep.accepted.Load(), Refused: ep.refused.Load(), VersionNeg: ep.versionNeg.Load(),
-		Dropped: ep.dropped.Load(), Closed: ep.closed.Load(), StatelessResets: ep.resets.Load(),
+		Dropped: ep.dropped.Load(), Closed: ep.closed.Load(), StatelessResets: ep.resetsSent.Load(),
+		Retries: ep.retries.Load(), TokensRejected: ep.tokenRejected.Load(),
 	}
 }
 
@@ -97,18 +127,28 @@ func (ep *endpoint) route(pkt []byte, _ netip.AddrPort) int {
 	if len(pkt) == 0 {
 		return -1
 	}
-	var idx byte
+	var cid []byte
 	if pkt[0]&0x80 == 0 {
 		if len(pkt) < 1+ep.cfg.Settings.CIDLen {
 			return -1
 		}
-		idx = pkt[1]
+		cid = pkt[1 : 1+ep.cfg.Settings.CIDLen]
 	} else {
 		// Long header: flags, version (4), DCID length, DCID.
-		if ep.server || len(pkt) < 7 || int(pkt[5]) != ep.cfg.Settings.CIDLen {
+		if ep.server || len(pkt) < 6+ep.cfg.Settings.CIDLen || int(pkt[5]) != ep.cfg.Settings.CIDLen {
 			return -1
 		}
-		idx = pkt[6]
+		cid = pkt[6 : 6+ep.cfg.Settings.CIDLen]
+	}
+	idx := cid[0]
+	if ep.lbDec != nil {
+		// The socket index is the last byte of the server ID.
+		var sid [16]byte
+		n, _, err := ep.lbDec.ServerID(cid, sid[:])
+		if err != nil || n != len(ep.cfg.ServerID)+1 || string(sid[:n-1]) != string(ep.cfg.ServerID) {
+			return -1
+		}
+		idx = sid[n-1]
 	}
 	if int(idx) >= len(ep.socks) {
 		return -1
@@ -119,11 +159,22 @@ func (ep *endpoint) route(pkt []byte, _ netip.AddrPort) int {
 // newCID returns a connection ID for a Conn owned by socket index.
 func (ep *endpoint) newCID(index int) ([]byte, error) {
 	b := make([]byte, ep.cfg.Settings.CIDLen)
-	if _, err := rand.Read(b[1:]); err != nil {
+	if err := ep.fillCID(index, b); err != nil {
 		return nil, err
 	}
-	b[0] = byte(index)
 	return b, nil
+}
+
+// fillCID fills b with a connection ID routed to socket index.
+func (ep *endpoint) fillCID(index int, b []byte) error {
+	if ep.lbEnc != nil {
+		return ep.lbEnc[index].Generate(b, rand.Reader)
+	}
+	if _, err := rand.Read(b[1:]); err != nil {
+		return err
+	}
+	b[0] = byte(index)
+	return nil
 }
 
 // udpHandler is the endpoint seen as the UDP listener's handler.
@@ -154,8 +205,11 @@ func (h *udpHandler) OnDatagram(s *loop.UDPSocket, d *loop.Datagram) {
 	}
 	c := ss.conns[string(vc.DCID)]
 	if c == nil {
-		if ep.server && vc.SCID == nil && !ss.shutdown {
+		if vc.SCID == nil && !ss.shutdown {
+			// A short header for no connection we know: RFC 9000, Section
+			// 10.3: answer with a stateless reset.
 			ss.statelessReset(d, vc.DCID)
+			return
 		}
 		if !ep.server || vc.SCID == nil || ss.shutdown {
 			ep.dropped.Add(1)
@@ -232,7 +286,11 @@ func (ss *sockState) accept(d *loop.Datagram) *Conn {
 		local = netip.AddrPortFrom(d.Local, local.Port())
 	}
 	path := quic.Path{Local: local, Remote: d.Remote}
-	c, err := ss.newConn(ep.cfg.Handler, &path, d.Data)
+	av, ok := ss.validateAddress(d)
+	if !ok {
+		return nil
+	}
+	c, err := ss.newConn(ep.cfg.Handler, &path, d.Data, av)
 	if err != nil {
 		ep.dropped.Add(1)
 		return nil

@@ -146,5 +146,5 @@ func (ss *sockState) newClientConn(h Handler, path *quic.Path, tlsConf *tls.Conf
 	if h == nil {
 		return nil, fmt.Errorf("quicconn: Dial needs a handler")
 	}
-	return ss.newConnTLS(h, path, nil, tlsConf)
+	return ss.newConnTLS(h, path, nil, tlsConf, nil)
 }

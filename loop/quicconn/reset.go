@@ -1,71 +1,61 @@
 package quicconn
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
-	"hash"
 
 	"github.com/ngloop/ngloop/loop"
 	"github.com/ngloop/ngloop/quic"
 )
 
-// Stateless reset (RFC 9000, Section 10.3). A server that lost a
-// connection's state (it was removed, or the process restarted behind the
-// same key) answers the peer's short-header packets with a Stateless
-// Reset, so the peer does not wait for its idle timeout. The token must
-// be one the connection advertised, so it is derived from the connection
-// ID with a key the listener holds (Section 10.3.2: "a static key ... and
-// the connection ID"): HMAC-SHA256(key, CID), first 16 bytes.
-
-// resetter derives tokens on one socket; the hash is reused, so answering
-// allocates nothing.
-type resetter struct {
-	mac hash.Hash
-	sum [sha256.Size]byte
-	// budget is a token bucket: resets left in the current second.
-	budget int
-	second int64
+// resetLimiter is a token bucket for stateless resets, one per socket
+// (so it needs no lock): at most rate per second, bursts of rate.
+type resetLimiter struct {
+	tokens float64
+	last   int64 // loop.Now() of the last refill
 }
 
-func (ep *endpoint) newResetKey() error {
-	_, err := rand.Read(ep.resetKey[:])
-	return err
-}
-
-// token returns the stateless reset token for cid.
-func (ss *sockState) token(cid []byte) [16]byte {
-	r := &ss.reset
-	if r.mac == nil {
-		r.mac = hmac.New(sha256.New, ss.ep.resetKey[:])
+func (r *resetLimiter) allow(rate int, now int64) bool {
+	if rate <= 0 {
+		return false
 	}
-	r.mac.Reset()
-	r.mac.Write(cid)
-	var t [16]byte
-	copy(t[:], r.mac.Sum(r.sum[:0]))
-	return t
+	if r.last == 0 {
+		r.tokens = float64(rate)
+	} else if now > r.last {
+		r.tokens = min(float64(rate), r.tokens+float64(now-r.last)*float64(rate)/1e9)
+	}
+	r.last = now
+	if r.tokens < 1 {
+		return false
+	}
+	r.tokens--
+	return true
 }
 
-// statelessReset answers a short-header datagram for an unknown
-// connection ID, at most Config.MaxStatelessResets times per second per
-// socket.
+// statelessReset answers a short-header packet for a connection this
+// socket does not know (RFC 9000, Section 10.3) with the token derived
+// from its Destination Connection ID, so the peer of a connection we
+// lost stops at once instead of waiting for its idle timeout.
+// quic.WriteStatelessReset makes the reset shorter than the packet and
+// refuses packets too small to answer (Section 10.3.3: "An endpoint MUST
+// NOT send a Stateless Reset that is three times or more larger than the
+// packet it receives", and a reset must never trigger another).
 func (ss *sockState) statelessReset(d *loop.Datagram, dcid []byte) {
-	r := &ss.reset
-	if now := loop.Now() / 1e9; now != r.second {
-		r.second, r.budget = now, ss.ep.cfg.MaxStatelessResets
-	}
-	if r.budget <= 0 {
+	ep := ss.ep
+	if len(dcid) != ep.cfg.Settings.CIDLen || len(d.Data) <= quic.MinStatelessResetLen ||
+		!ss.resets.allow(ep.cfg.StatelessResetRate, loop.Now()) {
+		ep.dropped.Add(1)
 		return
 	}
 	buf := ss.sock.NextBuf()
 	if buf == nil {
 		return
 	}
-	n, err := quic.WriteStatelessReset(buf, ss.token(dcid), len(d.Data), rand.Reader)
+	token := quic.StatelessResetTokenFor(ep.cfg.StatelessResetKey, dcid)
+	n, err := quic.WriteStatelessReset(buf, token, len(d.Data), rand.Reader)
 	if err != nil {
-		return // too short to answer without risking a loop (Section 10.3.3)
+		ep.dropped.Add(1)
+		return
 	}
-	r.budget--
 	ss.sock.Commit(n, d.Remote, 0)
-	ss.ep.resets.Add(1)
+	ep.resetsSent.Add(1)
 }
