@@ -93,25 +93,9 @@ func (c *Conn) topUpConnIDs() error {
 		return nil
 	}
 	for l.n < c.issueLimit() {
-		e := &l.ids[l.n]
-		*e = localCID{seq: l.nextSeq, n: uint8(len(c.scid)), needSend: true}
-		cid := e.cid[:e.n]
-		if cb := c.cb.GetNewConnectionID; cb != nil {
-			if err := cb(c, cid, &e.token); err != nil {
-				return cbErr(err)
-			}
-		} else {
-			if _, err := io.ReadFull(c.settings.Rand, cid); err != nil {
-				return ErrNoMem
-			}
-			t, err := c.tokenFor(cid)
-			if err != nil {
-				return err
-			}
-			e.token = t
+		if err := c.newLocalCID(true); err != nil {
+			return err
 		}
-		l.nextSeq++
-		l.n++
 	}
 	return nil
 }
@@ -221,3 +205,32 @@ func (c *Conn) switchPeerCID() bool {
 // reset (RFC 9000, Section 10.3: 5 unpredictable bytes and the 16-byte
 // token); a smaller packet is not answered with one.
 const MinStatelessResetLen = wire.MinStatelessResetLen
+
+// newLocalCID appends the next connection ID to c.localCIDs: from the
+// GetNewConnectionID callback when set, else random with the token
+// derived from the stateless reset key. needSend queues its
+// NEW_CONNECTION_ID frame (false for the preferred_address one, which
+// travels in the transport parameters).
+func (c *Conn) newLocalCID(needSend bool) error {
+	l := &c.localCIDs
+	e := &l.ids[l.n]
+	*e = localCID{seq: l.nextSeq, n: uint8(len(c.scid)), needSend: needSend}
+	cid := e.cid[:e.n]
+	if cb := c.cb.GetNewConnectionID; cb != nil {
+		if err := cb(c, cid, &e.token); err != nil {
+			return cbErr(err)
+		}
+	} else {
+		if _, err := io.ReadFull(c.settings.Rand, cid); err != nil {
+			return ErrNoMem
+		}
+		t, err := c.tokenFor(cid)
+		if err != nil {
+			return err
+		}
+		e.token = t
+	}
+	l.nextSeq++
+	l.n++
+	return nil
+}

@@ -1,8 +1,6 @@
 package quic
 
 import (
-	"io"
-
 	"github.com/ngloop/ngloop/quic/internal/wire"
 )
 
@@ -13,27 +11,7 @@ import (
 // "The sequence number of the connection ID supplied in the
 // preferred_address transport parameter is 1").
 func (c *Conn) issuePreferredCID() error {
-	l := &c.localCIDs
-	e := &l.ids[l.n]
-	*e = localCID{seq: l.nextSeq, n: uint8(len(c.scid))}
-	cid := e.cid[:e.n]
-	if cb := c.cb.GetNewConnectionID; cb != nil {
-		if err := cb(c, cid, &e.token); err != nil {
-			return cbErr(err)
-		}
-	} else {
-		if _, err := io.ReadFull(c.settings.Rand, cid); err != nil {
-			return ErrNoMem
-		}
-		t, err := c.tokenFor(cid)
-		if err != nil {
-			return err
-		}
-		e.token = t
-	}
-	l.n++
-	l.nextSeq++
-	return nil
+	return c.newLocalCID(false)
 }
 
 // peerPreferredCID records the server's preferred_address connection ID
