@@ -24,13 +24,18 @@ import (
 
 // startH2CEcho runs the h2c echo service on a fresh engine, the same
 // handler and options the command uses, and returns its address.
-func startH2CEcho(t *testing.T) string {
+func startH2CEcho(t *testing.T) string { return startService(t, listenH2C) }
+
+// startService runs one of the command's services (its listen function)
+// on a fresh two-loop engine stopped at the end of the test, and returns
+// the bound address.
+func startService(t *testing.T, listen func(*loop.Engine, string) (func() string, error)) string {
 	t.Helper()
 	e, err := loop.NewEngine(loop.Options{Loops: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	bound, err := listenH2C(e, "127.0.0.1:0")
+	bound, err := listen(e, "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}

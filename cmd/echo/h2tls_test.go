@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/tls"
@@ -15,34 +14,11 @@ import (
 	"time"
 
 	"golang.org/x/net/http2"
-
-	"github.com/ngloop/ngloop/loop"
 )
 
 // startH2TLSEcho runs the h2tls service (self-signed certificate) on a
 // fresh engine and returns its address.
-func startH2TLSEcho(t *testing.T) string {
-	t.Helper()
-	e, err := loop.NewEngine(loop.Options{Loops: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bound, err := listenH2TLS(e, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := e.Stop(ctx); err != nil {
-			t.Errorf("Stop: %v", err)
-		}
-	})
-	return bound()
-}
+func startH2TLSEcho(t *testing.T) string { return startService(t, listenH2TLS) }
 
 // TestInteropXNetHTTP2OverTLS: x/net/http2 over TLS against the h2tls
 // service: the self-signed certificate is ECDSA P-256, ALPN h2, GET and a
