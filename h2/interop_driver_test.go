@@ -77,7 +77,7 @@ func ixStart(t *testing.T, conn net.Conn, cb *Callbacks, newSession func(*Callba
 
 func (c *ixConn) run(in chan []byte) {
 	defer close(c.done)
-	defer c.conn.Close()
+	defer c.linger(in)
 	if err := c.s.Send(); err != nil {
 		c.err = err
 		return
@@ -111,6 +111,21 @@ func (c *ixConn) run(in chan []byte) {
 }
 
 // do runs f on the owner goroutine and waits for it.
+// linger closes the connection the way a server must after its final
+// GOAWAY: half-close, then read and discard what the peer still sends
+// for a moment. Closing with unread input makes the kernel send RST,
+// which can destroy the GOAWAY before the peer reads it (RFC 9113,
+// Section 6.8 expects the peer to see it).
+func (c *ixConn) linger(in chan []byte) {
+	if tc, ok := c.conn.(*net.TCPConn); ok {
+		_ = tc.CloseWrite()
+		_ = tc.SetReadDeadline(time.Now().Add(time.Second))
+		for range in {
+		}
+	}
+	c.conn.Close()
+}
+
 func (c *ixConn) do(f func(s *Session)) {
 	ran := make(chan struct{})
 	select {
